@@ -1,0 +1,104 @@
+# dlc - build the compiler, its runtime, the tests and the examples.
+#
+#   make            build/dlc and the runtime libraries beside it
+#   make deps       install the Debian packages the build and tests need
+#   make polyfit    the main job: compile examples/polyfit.dl and train it
+#   make test       build and run the test suite
+#   make clean
+
+CC      ?= cc
+BUILD   := build
+WARN    := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
+           -Wstrict-prototypes
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) \
+           -Ilexer -Iparser -Iir -Icodegen -I$(BUILD)/gen
+# flex and bison output is not ours to fix; it still gets -Wall -Wextra.
+GEN_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
+           -Wno-unused-function -Wno-sign-compare $(CFLAGS) \
+           -Ilexer -Iparser -Iir -I$(BUILD)/gen
+
+DEBIAN_PACKAGES := build-essential flex bison libcmocka-dev clang
+
+COMPILER_SRC := lexer/source.c lexer/arena.c parser/parse.c parser/check.c \
+           ir/ir.c ir/ops.c ir/lower.c ir/grad.c ir/opt.c ir/print.c \
+           ir/interp.c codegen/c.c codegen/header.c
+COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/obj/%.o) \
+           $(BUILD)/obj/gen/lexer.o $(BUILD)/obj/gen/parser.o
+RUNTIME_SRC := runtime/data.c runtime/rng.c runtime/train.c runtime/main.c
+HEADERS := $(wildcard lexer/*.h parser/*.h ir/*.h ir/*.def codegen/*.h) \
+           $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h
+
+.PHONY: all deps polyfit test clean
+all: $(BUILD)/dlc $(BUILD)/libdlrt-f32.a $(BUILD)/libdlrt-f64.a \
+     $(BUILD)/include/dlrt.h
+
+deps:
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			$(DEBIAN_PACKAGES); \
+	else \
+		echo "make deps needs root; run:"; \
+		echo "  sudo apt-get update && sudo apt-get install -y" \
+			"$(DEBIAN_PACKAGES)"; \
+		exit 1; \
+	fi
+
+$(BUILD)/gen/parser.c $(BUILD)/gen/parser.h: parser/parser.y
+	@mkdir -p $(@D)
+	bison -Wall -Werror --defines=$(BUILD)/gen/parser.h \
+		-o $(BUILD)/gen/parser.c $<
+
+$(BUILD)/gen/lexer.c $(BUILD)/gen/lexer.h: lexer/lexer.l
+	@mkdir -p $(@D)
+	flex --header-file=$(BUILD)/gen/lexer.h -o $(BUILD)/gen/lexer.c $<
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(GEN_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libdlc.a: $(COMPILER_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/dlc: $(BUILD)/obj/driver/main.o $(BUILD)/libdlc.a
+	$(CC) $(ALL_CFLAGS) $^ -lm -o $@
+
+$(BUILD)/libdlrt-f32.a: $(RUNTIME_SRC) runtime/dlrt.h
+	@mkdir -p $(BUILD)/obj/rt-f32
+	cd $(BUILD)/obj/rt-f32 && for f in $(RUNTIME_SRC); do \
+		$(CC) $(ALL_CFLAGS) -I$(CURDIR)/runtime -DDLRT_F32 \
+			-c $(CURDIR)/$$f || exit 1; done
+	rm -f $@ && ar rcs $@ $(BUILD)/obj/rt-f32/*.o
+
+$(BUILD)/libdlrt-f64.a: $(RUNTIME_SRC) runtime/dlrt.h
+	@mkdir -p $(BUILD)/obj/rt-f64
+	cd $(BUILD)/obj/rt-f64 && for f in $(RUNTIME_SRC); do \
+		$(CC) $(ALL_CFLAGS) -I$(CURDIR)/runtime -DDLRT_F64 \
+			-c $(CURDIR)/$$f || exit 1; done
+	rm -f $@ && ar rcs $@ $(BUILD)/obj/rt-f64/*.o
+
+$(BUILD)/include/dlrt.h: runtime/dlrt.h
+	@mkdir -p $(@D)
+	cp $< $@
+
+# The polyfit data come from a fixed generator, so they can be remade.
+examples/data/polyfit.csv: examples/data/gen_polyfit.c
+	@mkdir -p $(BUILD)
+	$(CC) $(ALL_CFLAGS) $< -lm -o $(BUILD)/gen_polyfit
+	$(BUILD)/gen_polyfit > $@
+
+polyfit: all
+	$(BUILD)/dlc examples/polyfit.dl -o $(BUILD)/polyfit
+	$(BUILD)/polyfit --data examples/data/polyfit.csv \
+		--log $(BUILD)/polyfit-loss.csv
+
+include tests/tests.mk
+
+clean:
+	rm -rf $(BUILD)

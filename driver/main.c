@@ -1,0 +1,398 @@
+/*
+ * main.c - the dlc command line: reads flags, runs the stages in order
+ * (parse, check, lower, differentiate, optimise, emit) and, for a trainer,
+ * calls the C compiler on the generated code and the runtime library.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cg.h"
+
+#define DLC_VERSION "0.1.0"
+
+typedef enum Emit {
+	EMIT_TRAINER, EMIT_C, EMIT_IR, EMIT_AST, EMIT_CHECK,
+} Emit;
+
+typedef struct Options {
+	const char *input;
+	const char *output;
+	const char *name;
+	const char *stage;      /* for --emit=ir */
+	Emit emit;
+	CgPrecision precision;
+} Options;
+
+static const char *const stages[] = { "forward", "grad", "cse", "dce", "opt" };
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: dlc [options] MODEL.dl\n"
+"\n"
+"Compiles a model to a trainer binary, or to C code to embed.\n"
+"\n"
+"  -o PATH             output: the trainer binary (default: MODEL), or for\n"
+"                      --emit=c a directory DIR/ or a file NAME.c\n"
+"  --emit=c            write NAME.h and NAME.c, the model's C API\n"
+"  --emit=ir[=STAGE]   print the IR after STAGE: forward, grad, cse, dce,\n"
+"                      opt (default opt, the final form)\n"
+"  --emit=ast          print the checked syntax tree\n"
+"  --check             parse and check only\n"
+"  --precision=P       f32 (default) or f64\n"
+"  --name=NAME         C prefix of the generated API (default: from MODEL)\n"
+"  --version           print the version\n"
+"  --help              this text\n"
+"\n"
+"Environment: CC is the C compiler for trainers (default cc).\n");
+}
+
+static void
+die(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "dlc: error: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+/* snprintf into a path buffer; a path that does not fit is an error. */
+static void
+path_printf(char *buf, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(buf, n, fmt, ap);
+	va_end(ap);
+	if (len < 0 || (size_t)len >= n)
+		die("a path is too long: %s...", buf);
+}
+
+static void
+parse_emit(Options *o, const char *v)
+{
+	if (strcmp(v, "c") == 0) {
+		o->emit = EMIT_C;
+	} else if (strcmp(v, "ast") == 0) {
+		o->emit = EMIT_AST;
+	} else if (strncmp(v, "ir", 2) == 0 && (v[2] == '\0' || v[2] == '=')) {
+		o->emit = EMIT_IR;
+		o->stage = v[2] ? v + 3 : "opt";
+		for (size_t i = 0; i < sizeof stages / sizeof *stages; i++)
+			if (strcmp(o->stage, stages[i]) == 0)
+				return;
+		die("unknown IR stage '%s'; expected forward, grad, cse, dce "
+			"or opt", o->stage);
+	} else {
+		die("unknown --emit kind '%s'; expected c, ir or ast", v);
+	}
+}
+
+static void
+parse_args(Options *o, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			exit(0);
+		} else if (strcmp(a, "--version") == 0) {
+			printf("dlc %s (backends: c)\n", DLC_VERSION);
+			exit(0);
+		} else if (strcmp(a, "-o") == 0) {
+			if (++i >= argc)
+				die("-o needs a path%s", "");
+			o->output = argv[i];
+		} else if (strncmp(a, "--emit=", 7) == 0) {
+			parse_emit(o, a + 7);
+		} else if (strcmp(a, "--check") == 0) {
+			o->emit = EMIT_CHECK;
+		} else if (strcmp(a, "--precision=f32") == 0) {
+			o->precision = CG_F32;
+		} else if (strcmp(a, "--precision=f64") == 0) {
+			o->precision = CG_F64;
+		} else if (strncmp(a, "--name=", 7) == 0) {
+			o->name = a + 7;
+		} else if (a[0] == '-') {
+			die("unknown option '%s' (see dlc --help)", a);
+		} else if (o->input) {
+			die("one model per run; '%s' is a second one", a);
+		} else {
+			o->input = a;
+		}
+	}
+	if (!o->input)
+		die("no input file (see dlc --help)%s", "");
+}
+
+/* The file name without directory and extension, as a C identifier. */
+static char *
+module_name(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char *name;
+	size_t len, j = 0;
+
+	base = base ? base + 1 : path;
+	len = strcspn(base, ".");
+	name = malloc(len + 3);
+	if (len == 0 || isdigit((unsigned char)base[0]))
+		name[j++] = 'm', name[j++] = '_';
+	for (size_t i = 0; i < len; i++)
+		name[j++] = isalnum((unsigned char)base[i]) ? base[i] : '_';
+	name[j] = '\0';
+	return name;
+}
+
+static int
+valid_name(const char *s)
+{
+	if (!*s || isdigit((unsigned char)*s) || strlen(s) > 48)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return 0;
+	return 1;
+}
+
+static FILE *
+open_out(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		fprintf(stderr, "dlc: error: cannot write %s: %s\n", path,
+			strerror(errno));
+		exit(1);
+	}
+	return f;
+}
+
+static void
+close_out(FILE *f, const char *path)
+{
+	if (fclose(f) != 0)
+		die("writing %s failed", path);
+}
+
+typedef void (*EmitFile)(const IrModule *, const CgOptions *, FILE *);
+
+static void
+write_file(const char *dir, const char *file, EmitFile fn,
+	const IrModule *m, const CgOptions *co)
+{
+	char path[PATH_MAX];
+
+	path_printf(path, sizeof path, "%s%s", dir, file);
+	FILE *f = open_out(path);
+	fn(m, co, f);
+	close_out(f, path);
+}
+
+/* Writes NAME.h and NAME.c (and the trainer glue) into dir, which ends in
+ * a slash or is empty. */
+static void
+write_c(const IrModule *m, const CgOptions *co, const char *dir, int glue)
+{
+	char file[128];
+
+	snprintf(file, sizeof file, "%s.h", m->name);
+	write_file(dir, file, cg_emit_header, m, co);
+	snprintf(file, sizeof file, "%s.c", m->name);
+	write_file(dir, file, cg_emit_source, m, co);
+	if (glue) {
+		snprintf(file, sizeof file, "%s_model.c", m->name);
+		write_file(dir, file, cg_emit_glue, m, co);
+	}
+}
+
+/* Where the runtime library and header are: beside the dlc binary. */
+static void
+dlc_home(char *buf, size_t n)
+{
+	const char *env = getenv("DLC_HOME");
+	ssize_t len;
+
+	if (env && *env) {
+		snprintf(buf, n, "%s", env);
+		return;
+	}
+	len = readlink("/proc/self/exe", buf, n - 1);
+	if (len <= 0)
+		die("cannot locate the dlc binary; set DLC_HOME%s", "");
+	buf[len] = '\0';
+	char *slash = strrchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+}
+
+static int
+run(char **argv)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "dlc: error: cannot run %s: %s\n", argv[0],
+			strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* CC may name a command with arguments, such as "ccache gcc". */
+static int
+split_cc(char *cc, char **argv, int max)
+{
+	int n = 0;
+
+	for (char *t = strtok(cc, " \t"); t && n < max; t = strtok(NULL, " \t"))
+		argv[n++] = t;
+	return n;
+}
+
+static void
+build_trainer(const IrModule *m, const CgOptions *co, const char *output)
+{
+	char home[PATH_MAX], gen[PATH_MAX], inc[PATH_MAX], geninc[PATH_MAX];
+	char src[PATH_MAX], glue[PATH_MAX], lib[PATH_MAX];
+	char ccbuf[256], *argv[48];
+	const char *cc = getenv("CC");
+	int n;
+
+	path_printf(gen, sizeof gen, "%s.gen/", output);
+	if (mkdir(gen, 0777) != 0 && errno != EEXIST)
+		die("cannot create %s", gen);
+	write_c(m, co, gen, 1);
+
+	dlc_home(home, sizeof home);
+	snprintf(ccbuf, sizeof ccbuf, "%s", cc && *cc ? cc : "cc");
+	n = split_cc(ccbuf, argv, 8);
+	path_printf(inc, sizeof inc, "-I%s/include", home);
+	path_printf(geninc, sizeof geninc, "-I%s", gen);
+	path_printf(src, sizeof src, "%s%s.c", gen, m->name);
+	path_printf(glue, sizeof glue, "%s%s_model.c", gen, m->name);
+	path_printf(lib, sizeof lib, "%s/libdlrt-%s.a", home,
+		co->precision == CG_F32 ? "f32" : "f64");
+	if (access(lib, R_OK) != 0)
+		die("the runtime library %s is missing; run make", lib);
+	const char *rest[] = { "-std=c11", "-O2", inc, geninc,
+		co->precision == CG_F64 ? "-DDLRT_F64" : "-DDLRT_F32",
+		src, glue, lib, "-lm", "-o", output, NULL };
+	for (int i = 0; rest[i]; i++)
+		argv[n++] = (char *)rest[i];
+	argv[n] = NULL;
+	if (run(argv) != 0) {
+		fprintf(stderr, "dlc: error: the C compiler failed on the "
+			"generated code in %s\n", gen);
+		exit(1);
+	}
+}
+
+static void
+emit_c(const IrModule *m, const CgOptions *co, const char *output)
+{
+	char dir[PATH_MAX] = "";
+	struct stat st;
+
+	if (output) {
+		size_t len = strlen(output);
+		int is_dir = output[len - 1] == '/' ||
+			(stat(output, &st) == 0 && S_ISDIR(st.st_mode));
+		if (!is_dir)
+			die("--emit=c writes two files; give -o a directory "
+				"(not '%s')", output);
+		path_printf(dir, sizeof dir, "%s%s", output,
+			output[len - 1] == '/' ? "" : "/");
+		mkdir(dir, 0777);
+	}
+	write_c(m, co, dir, 0);
+}
+
+/* Runs the passes in order, stopping to print after `stop` if given. */
+static int
+transform(IrModule *m, const char *stop)
+{
+	if (stop && strcmp(stop, "forward") == 0)
+		return ir_print(m, stop), 1;
+	ir_grad(m);
+	if (stop && strcmp(stop, "grad") == 0)
+		return ir_print(m, stop), 1;
+	ir_cse(&m->fn);
+	if (stop && strcmp(stop, "cse") == 0)
+		return ir_print(m, stop), 1;
+	ir_dce(&m->fn);
+	if (stop && strcmp(stop, "dce") == 0)
+		return ir_print(m, stop), 1;
+	if (stop)
+		return ir_print(m, stop), 1;
+	return 0;
+}
+
+static int
+compile(const Options *o, Source *src)
+{
+	Arena *arena = arena_new();
+	Program *p = parse_program(src, arena);
+	char *name = o->name ? strdup(o->name) : module_name(o->input);
+	int status = 0;
+
+	if (check_program(p) != 0) {
+		status = 1;
+	} else if (o->emit == EMIT_AST) {
+		parse_print_ast(p);
+	} else if (o->emit != EMIT_CHECK) {
+		IrModule *m = ir_lower(p, name);
+		CgOptions co = { o->precision, src };
+		if (!transform(m, o->emit == EMIT_IR ? o->stage : NULL)) {
+			if (o->emit == EMIT_C)
+				emit_c(m, &co, o->output);
+			else
+				build_trainer(m, &co, o->output ? o->output :
+					name);
+		}
+		ir_module_free(m);
+	}
+	free(name);
+	arena_free(arena);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	Options o = { .precision = CG_F32 };
+	Source *src;
+	int status;
+
+	parse_args(&o, argc, argv);
+	if (o.name && !valid_name(o.name))
+		die("--name needs a C identifier of at most 48 characters, "
+			"not '%s'", o.name);
+	src = src_load(o.input);
+	if (!src)
+		die("cannot read %s", o.input);
+	status = compile(&o, src);
+	if (src->nerrors > src->max_errors)
+		fprintf(stderr, "%s: %d errors in all; only the first %d are "
+			"shown\n", o.input, src->nerrors, src->max_errors);
+	src_free(src);
+	return status;
+}

@@ -1,0 +1,59 @@
+/*
+ * lex.h - source files, diagnostics and the flex scanner's interface.
+ *
+ * Every stage that reports a user error goes through diag_error(), so all
+ * messages share one shape: file:line:col: error: message, then the source
+ * line and a caret under the offending token.
+ */
+#ifndef DLC_LEX_H
+#define DLC_LEX_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/* A whole source file held in memory; diagnostics quote its lines. */
+typedef struct Source {
+	const char *path;
+	char *text;
+	size_t len;
+	int nerrors;
+	int max_errors;
+} Source;
+
+/* A span of source text: first line/column through last, 1-based. */
+typedef struct Loc {
+	int line, col;
+	int end_line, end_col;
+} Loc;
+
+Source *src_load(const char *path);
+Source *src_from_string(const char *path, const char *text, size_t len);
+void src_free(Source *src);
+
+void diag_error(Source *src, Loc loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void diag_note(Source *src, Loc loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * An arena owns every node of one compilation; nothing in it is freed one by
+ * one, and arena_free() releases it all at the end.
+ */
+typedef struct Arena Arena;
+
+Arena *arena_new(void);
+void *arena_alloc(Arena *a, size_t size);
+char *arena_strdup(Arena *a, const char *s);
+void arena_free(Arena *a);
+
+/* Scanner state shared between the flex rules and the parser. */
+typedef struct LexState {
+	Source *src;
+	Arena *arena;
+	int line, col;
+	int depth;          /* open ( and [; newlines inside them are spaces */
+	int last_was_newline;
+	int eof_done;
+} LexState;
+
+#endif
