@@ -29,7 +29,7 @@ RUNTIME_SRC := runtime/data.c runtime/rng.c runtime/train.c runtime/main.c
 HEADERS := $(wildcard lexer/*.h parser/*.h ir/*.h ir/*.def codegen/*.h) \
            $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h
 
-.PHONY: all deps polyfit test clean
+.PHONY: all deps polyfit test warnings-clang clean
 all: $(BUILD)/dlc $(BUILD)/libdlrt-f32.a $(BUILD)/libdlrt-f64.a \
      $(BUILD)/include/dlrt.h
 
@@ -101,4 +101,4 @@ polyfit: all
 include tests/tests.mk
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-clang

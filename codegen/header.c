@@ -149,7 +149,7 @@ cg_emit_glue(const IrModule *m, const CgOptions *o, FILE *f)
 		fprintf(f, " \"%s\",", m->params[i].name);
 	fprintf(f, " 0 };\n\n");
 	fprintf(f,
-"const RtModel rt_model = {\n"
+"static const RtModel model = {\n"
 "\t.name = \"%s\",\n"
 "\t.nparams = %d, .ninputs = %d, .ntargets = %d, .noutputs = %d,\n"
 "\t.param_names = param_names,\n"
@@ -158,7 +158,10 @@ cg_emit_glue(const IrModule *m, const CgOptions *o, FILE *f)
 "\t.workspace_size = %s_workspace_size,\n"
 "\t.init = init, .loss = loss, .loss_grad = loss_grad,\n"
 "\t.predict = predict,\n"
-"};\n", n, m->nparams, m->ninputs, m->ntargets, m->fn.output >= 0,
+"};\n"
+"\n"
+"int\nmain(int argc, char **argv)\n{\n"
+"\treturn rt_main(&model, argc, argv);\n}\n", n, m->nparams, m->ninputs, m->ntargets, m->fn.output >= 0,
 		m->train.opt, m->train.lr, m->train.momentum, m->train.epochs,
 		m->train.batch, m->train.seed, n);
 }

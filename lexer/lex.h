@@ -52,6 +52,8 @@ typedef struct LexState {
 	Arena *arena;
 	int line, col;
 	int depth;          /* open ( and [; newlines inside them are spaces */
+	Loc opener[64];     /* where the innermost open brackets are */
+	int unclosed;       /* an unclosed bracket was reported at the end */
 	int last_was_newline;
 	int eof_done;
 } LexState;

@@ -141,6 +141,7 @@ static void
 check_decls(Program *p)
 {
 	Scope scope = { 0 };
+	int syntax_errors = p->src->nerrors;
 
 	for (Decl *d = p->decls; d; d = d->next) {
 		if (d->expr)
@@ -167,7 +168,8 @@ check_decls(Program *p)
 		define(p, &scope, d);
 	}
 	free(scope.decls);
-	if (!p->loss) {
+	/* a syntax error may have swallowed the loss statement */
+	if (!p->loss && syntax_errors == 0) {
 		Loc end = { 1, 1, 1, 1 };
 		diag_error(p->src, end, "the program has no 'loss' statement");
 	}

@@ -17,6 +17,8 @@ int yylex(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner);
 
 %code {
 #include <stdio.h>
+
+LexState *yyget_extra(yyscan_t scanner);
 #include <string.h>
 
 #define YYLLOC_DEFAULT(cur, rhs, n)                                    \
@@ -161,7 +163,9 @@ yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, Program *p)
 	char msg[512], name[64];
 	size_t len = 0;
 
-	(void)scanner;
+	/* the scanner already named the unclosed bracket */
+	if (yyget_extra(scanner)->unclosed)
+		return 0;
 	for (int i = 0; i < n; i++)
 		if (want[i] == YYSYMBOL_NUMBER)
 			is_expr = 1;

@@ -2,7 +2,7 @@
  * dlrt.h - the trainer runtime: data loading, the training loop and the
  * command line of a trainer binary.
  *
- * The runtime knows a model only through the descriptor `rt_model`, which
+ * The runtime knows a model only through an RtModel descriptor, which
  * dlc generates beside the model's C code.  The library is built once per
  * precision: define DLRT_F64 for double.
  */
@@ -41,8 +41,6 @@ typedef struct RtModel {
 		size_t n, rt_real *out, void *workspace);
 } RtModel;
 
-extern const RtModel rt_model;
-
 /* data.c: a table of examples, inputs and targets split apart. */
 typedef struct RtData {
 	size_t n;               /* examples */
@@ -77,7 +75,7 @@ typedef struct RtConfig {
 int rt_train(const RtModel *m, const RtConfig *c, const RtData *d,
 	rt_real *params, FILE *log);
 
-/* main.c */
+/* main.c: the whole trainer; the generated glue's main() calls it. */
 int rt_main(const RtModel *m, int argc, char **argv);
 
 #endif

@@ -130,9 +130,3 @@ rt_main(const RtModel *m, int argc, char **argv)
 	rt_data_free(&d);
 	return status;
 }
-
-int
-main(int argc, char **argv)
-{
-	return rt_main(&rt_model, argc, argv);
-}

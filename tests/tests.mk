@@ -1,1 +1,19 @@
+# tests.mk - the test binary: every cmocka test of tests/ in one runner,
+# linked with the compiler library and the f64 runtime.
 
+TEST_SRC := tests/main.c tests/test_frontend.c tests/test_grad.c \
+            tests/test_trainer.c
+TEST_CFLAGS := $(ALL_CFLAGS) -Iruntime -DDLRT_F64 \
+            -DDLC_ROOT='"$(CURDIR)"' -DDLC_BUILD='"$(abspath $(BUILD))"'
+
+$(BUILD)/test-dlc: $(TEST_SRC) tests/tests.h $(BUILD)/libdlc.a \
+                   $(BUILD)/libdlrt-f64.a $(HEADERS)
+	$(CC) $(TEST_CFLAGS) $(TEST_SRC) $(BUILD)/libdlc.a \
+		$(BUILD)/libdlrt-f64.a -lcmocka -ldl -lm -o $@
+
+# The compiler and runtime must also build warning-free under clang.
+warnings-clang:
+	$(MAKE) --no-print-directory BUILD=build-clang CC=clang all >/dev/null
+
+test: all $(BUILD)/test-dlc warnings-clang
+	$(BUILD)/test-dlc

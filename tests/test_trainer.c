@@ -1,0 +1,168 @@
+/*
+ * test_trainer.c - end to end: dlc builds the polyfit trainer, the trainer
+ * fits the curve, and bad data or flags get clear errors.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests.h"
+
+static char trainer[1100];
+
+/* Builds the trainer once; later tests reuse it. */
+static const char *
+polyfit_trainer(void)
+{
+	char cmd[3000], *out;
+
+	if (trainer[0])
+		return trainer;
+	snprintf(trainer, sizeof trainer, "%s/polyfit", scratch_dir("trainer"));
+	snprintf(cmd, sizeof cmd, "'%s/dlc' '%s/examples/polyfit.dl' -o '%s'",
+		DLC_BUILD, DLC_ROOT, trainer);
+	if (run_cmd(cmd, &out) != 0)
+		fail_msg("%s\n%s", cmd, out);
+	free(out);
+	return trainer;
+}
+
+/* Reads the epoch,loss log: the first and last losses and the row count. */
+static int
+read_log(const char *path, double *first, double *last)
+{
+	FILE *f = fopen(path, "r");
+	char line[256];
+	int rows = 0;
+
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof line, f));
+	assert_string_equal(line, "epoch,loss\n");
+	while (fgets(line, sizeof line, f)) {
+		long epoch;
+		double loss;
+		assert_int_equal(sscanf(line, "%ld,%lf", &epoch, &loss), 2);
+		assert_int_equal(epoch, rows + 1);
+		if (rows == 0)
+			*first = loss;
+		*last = loss;
+		rows++;
+	}
+	fclose(f);
+	return rows;
+}
+
+static void
+test_polyfit_trains(void **state)
+{
+	(void)state;
+	const char *bin = polyfit_trainer();
+	char cmd[3000], log[1200], *out;
+	double first = 0, last = 0;
+
+	snprintf(log, sizeof log, "%s.log.csv", bin);
+	snprintf(cmd, sizeof cmd, "'%s' --data '%s/examples/data/polyfit.csv' "
+		"--log '%s'", bin, DLC_ROOT, log);
+	if (run_cmd(cmd, &out) != 0)
+		fail_msg("%s\n%s", cmd, out);
+	assert_non_null(strstr(out, "k5 = "));
+	free(out);
+	assert_int_equal(read_log(log, &first, &last), 2000);
+	if (!(last * 100 <= first))
+		fail_msg("loss fell from %g to %g, less than 100-fold", first,
+			last);
+}
+
+/* The same seed and data give the same run, bit for bit. */
+static void
+test_deterministic(void **state)
+{
+	(void)state;
+	const char *bin = polyfit_trainer();
+	char cmd[3000], *a, *b;
+
+	snprintf(cmd, sizeof cmd, "'%s' --data '%s/examples/data/polyfit.csv' "
+		"--epochs 30 --seed 5", bin, DLC_ROOT);
+	assert_int_equal(run_cmd(cmd, &a), 0);
+	assert_int_equal(run_cmd(cmd, &b), 0);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+}
+
+typedef struct BadData {
+	const char *csv;
+	const char *message;    /* after "error: FILE" */
+} BadData;
+
+static const BadData bad_data[] = {
+	{ "x,y\n1,2\n3\n", ":3: expected 2 columns, got 1" },
+	{ "x,y\n1,2\n3,abc\n", ":3: column 2: 'abc' is not a number" },
+	{ "1,2\nnan,1\n", ":2: column 1: value is not finite" },
+	{ "x,y,z\n1,2\n", ":1: header has 3 columns, expected 2" },
+	{ "", ": no data rows" },
+	{ "x,y\n", ": no data rows" },
+};
+
+static void
+test_bad_data(void **state)
+{
+	(void)state;
+	const char *bin = polyfit_trainer();
+	const char *dir = scratch_dir("bad-data");
+
+	for (size_t i = 0; i < sizeof bad_data / sizeof *bad_data; i++) {
+		char path[1200], cmd[3000], want[1400], *out;
+		snprintf(path, sizeof path, "%s/bad%zu.csv", dir, i);
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(bad_data[i].csv, f);
+		fclose(f);
+		snprintf(cmd, sizeof cmd, "'%s' --data '%s' 2>&1", bin, path);
+		assert_int_equal(run_cmd(cmd, &out), 1);
+		snprintf(want, sizeof want, "error: %s%s\n", path,
+			bad_data[i].message);
+		assert_string_equal(out, want);
+		free(out);
+	}
+}
+
+static void
+test_flags(void **state)
+{
+	(void)state;
+	const char *bin = polyfit_trainer();
+	char cmd[3000], *out;
+
+	snprintf(cmd, sizeof cmd, "'%s' --help", bin);
+	assert_int_equal(run_cmd(cmd, &out), 0);
+	assert_non_null(strstr(out, "--epochs N      passes over the data "
+		"(default 2000)"));
+	free(out);
+	snprintf(cmd, sizeof cmd, "'%s' 2>&1", bin);
+	assert_int_equal(run_cmd(cmd, &out), 2);
+	assert_non_null(strstr(out, "no training data"));
+	free(out);
+	snprintf(cmd, sizeof cmd, "'%s' --data x.csv --epochs 0 2>&1", bin);
+	assert_int_equal(run_cmd(cmd, &out), 2);
+	assert_string_equal(out, "error: --epochs needs a whole number from 1 "
+		"to 1e+09\n");
+	free(out);
+}
+
+TestList
+trainer_tests(void)
+{
+	static const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_polyfit_trains),
+		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_bad_data),
+		cmocka_unit_test(test_flags),
+	};
+	return (TestList){ tests, sizeof tests / sizeof tests[0] };
+}
