@@ -91,6 +91,8 @@ lower_expr(Lower *l, const Expr *e)
 		return ir_emit(l->f, IR_neg, lower_expr(l, e->lhs), -1, e->loc);
 	case E_BINARY:
 		return lower_binary(l, e);
+	default:
+		break;
 	}
 	abort();
 }
@@ -132,6 +134,8 @@ lower_decl(Lower *l, IrModule *m, const Decl *d)
 		break;
 	case D_LOSS:
 		f->loss = batch_mean(f, lower_expr(l, d->expr), d->loc);
+		break;
+	default:
 		break;
 	}
 }

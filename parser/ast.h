@@ -12,14 +12,55 @@
 
 #include "lex.h"
 
+/*
+ * The shape of one example's value: rank 0 (a scalar) to 3, outermost
+ * dimension first.  The batch axis is not part of it; lowering adds it.
+ */
+enum { MAX_RANK = 3 };
+
+typedef struct Shape {
+	int rank;
+	int dim[MAX_RANK];
+} Shape;
+
+/* What an expression's elements are. */
+typedef enum ValueType {
+	T_REAL,         /* floating point: the default */
+	T_BOOL,         /* a comparison, and/or/not: only where() takes one */
+	T_LABEL,        /* a class target: an integer 0..K-1 */
+} ValueType;
+
+typedef enum Builtin {
+#define BUILTIN(id, spelling, min, max, kind) B_##id,
+#include "builtins.def"
+#undef BUILTIN
+	B_COUNT
+} Builtin;
+
+/* Binary and unary operators that are not one character. */
+enum {
+	OP_LE = 256, OP_GE, OP_EQ, OP_NE, OP_AND, OP_OR, OP_NOT,
+};
+
 typedef enum ExprKind {
 	E_NUM,          /* num */
 	E_NAME,         /* name; decl after checking */
-	E_UNARY,        /* op ('-'), lhs */
-	E_BINARY,       /* op ('+' '-' '*' '/' '^'), lhs, rhs */
+	E_UNARY,        /* op: '-' or OP_NOT; lhs */
+	E_BINARY,       /* op: + - * / ^ @ < > OP_LE OP_GE OP_EQ OP_NE
+	                   OP_AND OP_OR; lhs, rhs */
+	E_CALL,         /* name, args[nargs], axis (-1 when not given);
+	                   after checking either builtin, or fn with the
+	                   instantiation in call (see FnCall) */
+	E_INDEX,        /* lhs[args[0], ...]: each index an expression of
+	                   integer value (a literal, const or comprehension
+	                   index, or + - * of those) */
+	E_VECTOR,       /* [args[0], ...] */
+	E_COMPR,        /* reducer(lhs for var in lo..hi), reducer one of
+	                   B_sum B_mean B_max B_min B_logsumexp */
 } ExprKind;
 
 typedef struct Decl Decl;
+typedef struct FnCall FnCall;
 
 typedef struct Expr {
 	ExprKind kind;
@@ -28,24 +69,74 @@ typedef struct Expr {
 	const char *name;
 	int op;
 	struct Expr *lhs, *rhs;
+	struct Expr **args;
+	int nargs;
+	int axis;
 	Decl *decl;
+
+	/* filled by check_program() */
+	Shape shape;
+	ValueType type;
+	int is_const;           /* value known at compile time: const_value */
+	double const_value;
+	Builtin builtin;        /* E_CALL of a builtin; E_COMPR's reducer */
+	FnCall *call;           /* E_CALL of a user function */
+	Decl *var;              /* E_COMPR: the index variable (D_INDEX) */
+	long lo, hi;            /* E_COMPR: the inclusive range */
 } Expr;
 
+/*
+ * A call of a user function, instantiated for its argument shapes: the
+ * checker clones the body per call, so every Decl here is this call's own.
+ * Lowering binds each param[i] (D_ARG, expr = the argument), then each
+ * local in order (D_LET), then lowers result.
+ */
+struct FnCall {
+	Decl **param;
+	int nparams;
+	Decl *locals;
+	Expr *result;
+};
+
+typedef enum InitKind {
+	INIT_CONST,     /* every element init_a */
+	INIT_NORMAL,    /* mean init_a, standard deviation init_b */
+	INIT_UNIFORM,   /* from init_a to init_b */
+	INIT_GLOROT,    /* uniform, limit sqrt(6 / (fan_in + fan_out)) */
+	INIT_HE,        /* normal, std sqrt(2 / fan_in) */
+} InitKind;
+
 typedef enum DeclKind {
-	D_INPUT,        /* name; index is its column among the inputs */
-	D_TARGET,       /* name; index is its column among the targets */
-	D_PARAM,        /* name, init; index is its slot among the params */
+	D_INPUT,        /* name, shape; index: its place among the inputs */
+	D_TARGET,       /* name, shape, nclasses (0 for a real target);
+	                   index: its place among the targets */
+	D_PARAM,        /* name, shape, init_kind and init_a, init_b (and
+	                   init, the same as init_a); index: its place */
+	D_CONST,        /* name = number: init_a */
 	D_LET,          /* name = expr */
 	D_OUTPUT,       /* output expr */
 	D_LOSS,         /* loss expr */
+	D_FN,           /* fn name(fn_params) = expr, or a block: body holds
+	                   the local D_LETs, expr the returned value */
+	D_ARG,          /* a function parameter inside one FnCall */
+	D_INDEX,        /* a comprehension's index variable */
 } DeclKind;
 
 struct Decl {
 	DeclKind kind;
 	Loc loc;
 	const char *name;
-	double init;
+	Shape shape;
+	int nclasses;
+	InitKind init_kind;
+	double init_a, init_b;
+	double init;            /* D_PARAM with INIT_CONST: the value */
 	Expr *expr;
+	Expr **dims;            /* the declared dimensions, before checking */
+	int ndims;
+	const char **fn_params;
+	int fn_nparams;
+	Decl *body;
 	int index;
 	Decl *next;
 };
@@ -58,7 +149,7 @@ typedef struct TrainArg {
 	struct TrainArg *next;
 } TrainArg;
 
-typedef enum OptKind { OPT_SGD } OptKind;
+typedef enum OptKind { OPT_SGD, OPT_ADAM, OPT_ADAMW } OptKind;
 
 /* The train clause; check_program() fills the resolved fields. */
 typedef struct Train {
@@ -72,6 +163,7 @@ typedef struct Train {
 
 	OptKind opt;
 	double lr, momentum;
+	double beta1, beta2, eps, weight_decay;
 } Train;
 
 typedef struct Program {

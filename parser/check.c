@@ -122,6 +122,11 @@ resolve(Program *p, const Scope *s, Expr *e)
 	case E_UNARY:
 		resolve(p, s, e->lhs);
 		break;
+	case E_CALL:
+	case E_INDEX:
+	case E_VECTOR:
+	case E_COMPR:
+		break;
 	}
 }
 
@@ -157,6 +162,10 @@ check_decls(Program *p)
 			d->index = p->nparams++;
 			break;
 		case D_LET:
+		case D_CONST:
+		case D_FN:
+		case D_ARG:
+		case D_INDEX:
 			break;
 		case D_OUTPUT:
 			single(p, &p->output, d, "output");

@@ -180,12 +180,20 @@ print_expr(const Expr *e)
 		print_expr(e->rhs);
 		printf(")");
 		break;
+	case E_CALL:
+	case E_INDEX:
+	case E_VECTOR:
+	case E_COMPR:
+		printf("(%s)", e->name ? e->name : "?");
+		break;
 	}
 }
 
 static const char *const decl_word[] = {
 	[D_INPUT] = "input", [D_TARGET] = "target", [D_PARAM] = "param",
 	[D_LET] = "let", [D_OUTPUT] = "output", [D_LOSS] = "loss",
+	[D_CONST] = "const", [D_FN] = "fn", [D_ARG] = "arg",
+	[D_INDEX] = "index",
 };
 
 /* The tree as s-expressions, one statement a line, for --emit=ast. */
