@@ -1,13 +1,13 @@
 /*
- * c.c - the C emitter.
+ * c.c - the C emitter: NAME.c from the IR.
  *
  * Needs: a module whose function holds the loss, output and (after ir_grad)
  * gradients.  Each public function is emitted from the values live for its
- * roots, in array order.  A value is either inline (a leaf or a broadcast:
- * its C expression is used where it is read), a local scalar (one value for
- * the whole batch), or an array slice of the caller's workspace with one
- * element per example.  Consecutive per-example values share one loop over
- * the batch.
+ * roots, in array order.  Leaves (constants, parameters, data columns, the
+ * batch size, iota) and batch broadcasts are read in place; every other
+ * value is an array in the caller's workspace: per example `numel`
+ * elements, one example after another when it is batched.  Element-wise
+ * values of one type share a loop nest, so chains of them fuse.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -16,17 +16,17 @@
 
 #include "cg.h"
 
-enum { EXPR_MAX = 160 };
+enum { REF_MAX = 400 };
 
 typedef struct Emitter {
 	const IrModule *m;
 	const CgOptions *o;
 	FILE *out;
 	char real[80];          /* the generated floating type's name */
-	const char *fsuffix;    /* "f" on libm names in f32 */
-	char (*expr)[EXPR_MAX]; /* C expression for element b of each value */
-	int *slot;              /* workspace slot of each stored array, or -1 */
-	int nslots;
+	const char *fs;         /* "f" on libm names in f32 */
+	long *off_b, *off_c;    /* workspace offset: off_b * batch + off_c */
+	long size_b, size_c;
+	IrType loop;            /* the element-wise loop nest now open */
 	int in_loop;
 	int last_line;
 } Emitter;
@@ -52,8 +52,8 @@ cg_ident(const char *name, char *buf, size_t n)
 }
 
 /* Text that goes inside a C comment: no comment end, printable ASCII. */
-static void
-comment_text(FILE *out, const char *s, size_t len)
+void
+cg_comment_text(FILE *out, const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -67,25 +67,7 @@ comment_text(FILE *out, const char *s, size_t len)
 }
 
 static void
-literal(const Emitter *e, double v, char *buf, size_t n)
-{
-	char num[40];
-
-	if (isinf(v)) {
-		snprintf(buf, n, "(%s)%sHUGE_VAL", e->real, v < 0 ? "-" : "");
-		return;
-	}
-	if (isnan(v)) {
-		snprintf(buf, n, "(%s)NAN", e->real);
-		return;
-	}
-	snprintf(num, sizeof num, e->o->precision == CG_F32 ? "%.9g" : "%.17g",
-		v);
-	if (!strpbrk(num, ".en"))
-		strcat(num, ".0");
-	snprintf(buf, n, v < 0 ? "(%s%s)" : "%s%s", num,
-		e->o->precision == CG_F32 ? "f" : "");
-}
+out(Emitter *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 out(Emitter *e, const char *fmt, ...)
@@ -97,12 +79,152 @@ out(Emitter *e, const char *fmt, ...)
 	va_end(ap);
 }
 
+static void
+literal(const Emitter *e, double v, char *buf, size_t n)
+{
+	char num[40];
+	int f32 = e->o->precision == CG_F32;
+
+	if (isinf(v) || isnan(v)) {
+		snprintf(buf, n, "(%s)(%s)", e->real, isnan(v) ? "NAN" :
+			v < 0 ? "-HUGE_VAL" : "HUGE_VAL");
+		return;
+	}
+	snprintf(num, sizeof num, f32 ? "%.9g" : "%.17g", v);
+	if (!strpbrk(num, ".en"))
+		strcat(num, ".0");
+	snprintf(buf, n, v < 0 ? "(%s%s)" : "%s%s", num, f32 ? "f" : "");
+}
+
+static const IrValue *
+val(const Emitter *e, int id)
+{
+	return &e->m->fn.v[id];
+}
+
+/* Whether value id lives in the workspace rather than being read in place. */
+static int
+stored(const IrValue *v)
+{
+	switch (v->op) {
+	case IR_const: case IR_param: case IR_input: case IR_target:
+	case IR_nbatch: case IR_iota: case IR_bcast:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+/*
+ * The C expression for element `i` (a C expression for the per-example
+ * flat index) of example `b` of value id.
+ */
+static void
+ref(const Emitter *e, int id, const char *b, const char *i, char *buf)
+{
+	const IrValue *v = val(e, id);
+	long n = ir_numel(&v->type);
+	char name[72];
+
+	switch (v->op) {
+	case IR_const:
+		literal(e, v->num, buf, REF_MAX);
+		return;
+	case IR_param:
+		cg_ident(e->m->params[v->slot].name, name, sizeof name);
+		if (e->m->params[v->slot].type.rank == 0)
+			snprintf(buf, REF_MAX, "p->%s", name);
+		else
+			snprintf(buf, REF_MAX, "p->%s[%s]", name, i);
+		return;
+	case IR_input:
+		snprintf(buf, REF_MAX, "inputs[%s * %ld + %d + %s]", b,
+			e->m->input_size, v->slot, i);
+		return;
+	case IR_target:
+		snprintf(buf, REF_MAX, "targets[%s * %ld + %d + %s]", b,
+			e->m->target_size, v->slot, i);
+		return;
+	case IR_nbatch:
+		snprintf(buf, REF_MAX, "(%s)batch", e->real);
+		return;
+	case IR_iota:
+		snprintf(buf, REF_MAX, "(%s)(%ld + (long)%s)", e->real,
+			(long)v->num, i);
+		return;
+	case IR_bcast:
+		ref(e, v->arg[0], "0", i, buf);
+		return;
+	default:
+		break;
+	}
+	if (v->type.batched && n == 1)
+		snprintf(buf, REF_MAX, "v%d[%s]", id, b);
+	else if (v->type.batched)
+		snprintf(buf, REF_MAX, "v%d[%s * %ld + %s]", id, b, n, i);
+	else
+		snprintf(buf, REF_MAX, "v%d[%s]", id, i);
+}
+
+/*
+ * The index into operand type `in` that broadcasting reads for flat index
+ * "i" of type `out`, as C: "i" when the shapes agree, "0" for a scalar,
+ * else a sum over the axes the operand really has.
+ */
+static void
+broadcast_index(const IrType *out, const IrType *in, char *buf, size_t n)
+{
+	long outer = 1, stride = 1;
+	size_t len = 0;
+
+	if (ir_same_shape(out, in) || ir_numel(out) == ir_numel(in)) {
+		snprintf(buf, n, "i");
+		return;
+	}
+	if (ir_numel(in) == 1) {
+		snprintf(buf, n, "0");
+		return;
+	}
+	buf[0] = '\0';
+	for (int d = out->rank - 1, k = in->rank - 1; d >= 0; d--, k--) {
+		if (k >= 0 && in->dim[k] != 1)
+			len += (size_t)snprintf(buf + len, n - len,
+				"%si / %ld %% %d * %ld", len ? " + " : "", outer,
+				out->dim[d], stride);
+		if (k >= 0)
+			stride *= in->dim[k];
+		outer *= out->dim[d];
+	}
+}
+
+/* Operand k of value id, at the element the open loop is on. */
+static void
+operand(const Emitter *e, int id, int k, char *buf)
+{
+	const IrValue *v = val(e, id);
+	char idx[REF_MAX];
+
+	broadcast_index(&v->type, &val(e, v->arg[k])->type, idx, sizeof idx);
+	ref(e, v->arg[k], "b", idx, buf);
+}
+
+static void
+close_loop(Emitter *e)
+{
+	if (!e->in_loop)
+		return;
+	if (ir_numel(&e->loop) > 1)
+		out(e, "\t\t}\n");
+	out(e, "\t}\n");
+	e->in_loop = 0;
+}
+
 /* A comment quoting the source line, once per run of values from it. */
 static void
 source_comment(Emitter *e, int id)
 {
 	const Source *src = e->o->src;
-	int line = e->m->fn.v[id].loc.line;
+	int line = val(e, id)->loc.line;
 	const char *p, *end;
 
 	if (!src || line == e->last_line || line <= 0)
@@ -119,181 +241,535 @@ source_comment(Emitter *e, int id)
 		return;
 	const char *eol = memchr(p, '\n', (size_t)(end - p));
 	size_t len = (size_t)((eol ? eol : end) - p);
-	out(e, "%s/* line %d: ", e->in_loop ? "\t\t" : "\t", line);
-	comment_text(e->out, p, len > 70 ? 70 : len);
+	out(e, "\t/* line %d: ", line);
+	cg_comment_text(e->out, p, len > 70 ? 70 : len);
 	out(e, " */\n");
 }
 
-static void
-open_loop(Emitter *e)
+/* Opens (or stays in) the loop nest over every element of type t. */
+static const char *
+open_loop(Emitter *e, int id)
 {
-	if (e->in_loop)
-		return;
-	out(e, "\tfor (size_t b = 0; b < batch; b++) {\n");
-	e->in_loop = 1;
+	const IrType *t = &val(e, id)->type;
+	long n = ir_numel(t);
+
+	if (e->in_loop && (e->loop.batched != t->batched ||
+	    !ir_same_shape(&e->loop, t)))
+		close_loop(e);
+	if (!e->in_loop) {
+		source_comment(e, id);
+		out(e, "\tfor (size_t b = 0; b < %s; b++) {\n",
+			t->batched ? "batch" : "1");
+		if (n > 1)
+			out(e, "\t\tfor (size_t i = 0; i < %ld; i++) {\n", n);
+		else
+			out(e, "\t\tconst size_t i = 0;\n\t\t(void)i;\n");
+		e->loop = *t;
+		e->in_loop = 1;
+	}
+	return n > 1 ? "\t\t\t" : "\t\t";
 }
 
-static void
-close_loop(Emitter *e)
-{
-	if (!e->in_loop)
-		return;
-	out(e, "\t}\n");
-	e->in_loop = 0;
-}
-
-/* Defines value id as `rhs` (a printf format over operand expressions). */
+/* Defines element-wise value id as `rhs`, a format over its operands. */
 static void
 define(Emitter *e, int id, const char *fmt, ...)
 {
-	char rhs[3 * EXPR_MAX];
+	char rhs[4 * REF_MAX], lhs[REF_MAX];
 	va_list ap;
+	const char *indent = open_loop(e, id);
 
 	va_start(ap, fmt);
 	vsnprintf(rhs, sizeof rhs, fmt, ap);
 	va_end(ap);
-	if (e->m->fn.v[id].batched) {
-		open_loop(e);
-		source_comment(e, id);
-		out(e, "\t\tv%d[b] = %s;\n", id, rhs);
-		snprintf(e->expr[id], EXPR_MAX, "v%d[b]", id);
-	} else {
-		close_loop(e);
-		source_comment(e, id);
-		out(e, "\tconst %s v%d = %s;\n", e->real, id, rhs);
-		snprintf(e->expr[id], EXPR_MAX, "v%d", id);
-	}
+	ref(e, id, "b", "i", lhs);
+	out(e, "%s%s = %s;\n", indent, lhs, rhs);
 }
 
-#define X(k) (e->expr[e->m->fn.v[id].arg[k]])
+#define OPERANDS(id)                                                    \
+	char x[REF_MAX] = "", y[REF_MAX] = "", z[REF_MAX] = "";         \
+	int arity_ = ir_arity(val(e, id)->op);                          \
+	if (arity_ > 0) operand(e, id, 0, x);                           \
+	if (arity_ > 1) operand(e, id, 1, y);                           \
+	if (arity_ > 2) operand(e, id, 2, z);                           \
+	(void)y, (void)z
 
-static void
-emit_const(Emitter *e, int id)
-{
-	literal(e, e->m->fn.v[id].num, e->expr[id], EXPR_MAX);
+#define EMIT_MAP(name, fmt, ...)                                        \
+static void                                                             \
+emit_##name(Emitter *e, int id)                                         \
+{                                                                       \
+	OPERANDS(id);                                                   \
+	define(e, id, fmt, __VA_ARGS__);                                \
 }
 
-static void
-emit_param(Emitter *e, int id)
-{
-	char name[72];
+EMIT_MAP(neg, "-%s", x)
+EMIT_MAP(exp, "exp%s(%s)", e->fs, x)
+EMIT_MAP(log, "log%s(%s)", e->fs, x)
+EMIT_MAP(sqrt, "sqrt%s(%s)", e->fs, x)
+EMIT_MAP(abs, "fabs%s(%s)", e->fs, x)
+EMIT_MAP(sign, "(%s)((%s > 0) - (%s < 0))", e->real, x, x)
+EMIT_MAP(sin, "sin%s(%s)", e->fs, x)
+EMIT_MAP(cos, "cos%s(%s)", e->fs, x)
+EMIT_MAP(tanh, "tanh%s(%s)", e->fs, x)
+EMIT_MAP(sigmoid, "(%s >= 0 ? 1 / (1 + exp%s(-%s)) : exp%s(%s) / "
+	"(1 + exp%s(%s)))", x, e->fs, x, e->fs, x, e->fs, x)
+EMIT_MAP(relu, "(%s > 0 ? %s : 0)", x, x)
+EMIT_MAP(step, "(%s)(%s > 0)", e->real, x)
+EMIT_MAP(softplus, "(fmax%s(%s, 0) + log1p%s(exp%s(-fabs%s(%s))))", e->fs,
+	x, e->fs, e->fs, e->fs, x)
+EMIT_MAP(log1p, "log1p%s(%s)", e->fs, x)
+EMIT_MAP(not, "(%s)(%s == 0)", e->real, x)
+EMIT_MAP(add, "%s + %s", x, y)
+EMIT_MAP(sub, "%s - %s", x, y)
+EMIT_MAP(mul, "%s * %s", x, y)
+EMIT_MAP(smul, "(%s == 0 || %s == 0 ? 0 : %s * %s)", x, y, x, y)
+EMIT_MAP(div, "%s / %s", x, y)
+EMIT_MAP(pow, "pow%s(%s, %s)", e->fs, x, y)
+EMIT_MAP(max2, "(%s > %s ? %s : %s)", x, y, x, y)
+EMIT_MAP(min2, "(%s < %s ? %s : %s)", x, y, x, y)
+EMIT_MAP(lt, "(%s)(%s < %s)", e->real, x, y)
+EMIT_MAP(le, "(%s)(%s <= %s)", e->real, x, y)
+EMIT_MAP(gt, "(%s)(%s > %s)", e->real, x, y)
+EMIT_MAP(ge, "(%s)(%s >= %s)", e->real, x, y)
+EMIT_MAP(eq, "(%s)(%s == %s)", e->real, x, y)
+EMIT_MAP(ne, "(%s)(%s != %s)", e->real, x, y)
+EMIT_MAP(and, "(%s)(%s != 0 && %s != 0)", e->real, x, y)
+EMIT_MAP(or, "(%s)(%s != 0 || %s != 0)", e->real, x, y)
+EMIT_MAP(where, "(%s != 0 ? %s : %s)", x, y, z)
+EMIT_MAP(bcastto, "%s", x)
 
-	cg_ident(e->m->params[e->m->fn.v[id].slot].name, name, sizeof name);
-	snprintf(e->expr[id], EXPR_MAX, "p->%s", name);
-}
-
-static void
-emit_input(Emitter *e, int id)
-{
-	snprintf(e->expr[id], EXPR_MAX, "inputs[b * %d + %d]",
-		e->m->ninputs, e->m->fn.v[id].slot);
-}
-
-static void
-emit_target(Emitter *e, int id)
-{
-	snprintf(e->expr[id], EXPR_MAX, "targets[b * %d + %d]",
-		e->m->ntargets, e->m->fn.v[id].slot);
-}
-
-static void
-emit_nbatch(Emitter *e, int id)
-{
-	snprintf(e->expr[id], EXPR_MAX, "(%s)batch", e->real);
-}
-
-static void emit_neg(Emitter *e, int id) { define(e, id, "-%s", X(0)); }
-static void emit_add(Emitter *e, int id) { define(e, id, "%s + %s", X(0), X(1)); }
-static void emit_sub(Emitter *e, int id) { define(e, id, "%s - %s", X(0), X(1)); }
-static void emit_mul(Emitter *e, int id) { define(e, id, "%s * %s", X(0), X(1)); }
-static void emit_div(Emitter *e, int id) { define(e, id, "%s / %s", X(0), X(1)); }
-
-static void
-emit_exp(Emitter *e, int id)
-{
-	define(e, id, "exp%s(%s)", e->fsuffix, X(0));
-}
-
-static void
-emit_log(Emitter *e, int id)
-{
-	define(e, id, "log%s(%s)", e->fsuffix, X(0));
-}
-
-static void
-emit_pow(Emitter *e, int id)
-{
-	define(e, id, "pow%s(%s, %s)", e->fsuffix, X(0), X(1));
-}
-
-/* Small integer powers become products, which are exact at x <= 0. */
+/* Small integer powers become products, exact for negative x. */
 static void
 emit_powi(Emitter *e, int id)
 {
-	double n = e->m->fn.v[id].num;
-	char prod[3 * EXPR_MAX] = "", lit[40];
+	double n = val(e, id)->num;
+	char prod[4 * REF_MAX] = "", lit[48];
 
+	OPERANDS(id);
 	if (fabs(n) > 4 || n == 0) {
 		literal(e, n, lit, sizeof lit);
-		define(e, id, "pow%s(%s, %s)", e->fsuffix, X(0), lit);
+		define(e, id, "pow%s(%s, %s)", e->fs, x, lit);
 		return;
 	}
 	for (int k = 0; k < fabs(n); k++) {
 		strcat(prod, k ? " * " : "");
-		strcat(prod, X(0));
+		strcat(prod, x);
 	}
-	if (n > 0)
-		define(e, id, "%s", prod);
-	else
-		define(e, id, "1 / (%s)", prod);
+	define(e, id, n > 0 ? "%s" : "1 / (%s)", prod);
+}
+
+/* Leaves and batch broadcasts are read where they are used. */
+#define IN_PLACE(name) \
+static void emit_##name(Emitter *e, int id) { (void)e, (void)id; }
+
+IN_PLACE(const)
+IN_PLACE(param)
+IN_PLACE(input)
+IN_PLACE(target)
+IN_PLACE(nbatch)
+IN_PLACE(iota)
+IN_PLACE(bcast)
+
+/* A loop nest of its own: the open element-wise one ends first. */
+static void
+own_loops(Emitter *e, int id)
+{
+	close_loop(e);
+	source_comment(e, id);
+}
+
+static const char *
+batch_bound(const IrType *t)
+{
+	return t->batched ? "batch" : "1";
+}
+
+/* Writes zeros over all of value id, for ops that accumulate. */
+static void
+zero(Emitter *e, int id)
+{
+	const IrType *t = &val(e, id)->type;
+
+	out(e, "\tfor (size_t k = 0; k < %s * %ld; k++)\n", batch_bound(t),
+		ir_numel(t));
+	out(e, "\t\tv%d[k] = 0;\n", id);
+}
+
+static void
+emit_onehot(Emitter *e, int id)
+{
+	char label[REF_MAX], lhs[REF_MAX];
+
+	own_loops(e, id);
+	ref(e, val(e, id)->arg[0], "b", "0", label);
+	ref(e, id, "b", "i", lhs);
+	out(e, "\tfor (size_t b = 0; b < %s; b++)\n",
+		batch_bound(&val(e, id)->type));
+	out(e, "\t\tfor (size_t i = 0; i < %d; i++)\n", val(e, id)->n);
+	out(e, "\t\t\t%s = (%s)((%s)i == %s);\n", lhs, e->real, e->real,
+		label);
+}
+
+/* Each operand element added into the element broadcasting read it from. */
+static void
+emit_sumto(Emitter *e, int id)
+{
+	const IrValue *v = val(e, id);
+	const IrType *xt = &val(e, v->arg[0])->type;
+	char idx[REF_MAX], src[REF_MAX], dst[REF_MAX];
+
+	own_loops(e, id);
+	zero(e, id);
+	broadcast_index(xt, &v->type, idx, sizeof idx);
+	ref(e, v->arg[0], "b", "i", src);
+	ref(e, id, v->type.batched ? "b" : "0", idx, dst);
+	out(e, "\tfor (size_t b = 0; b < %s; b++)\n", batch_bound(xt));
+	out(e, "\t\tfor (size_t i = 0; i < %ld; i++)\n", ir_numel(xt));
+	out(e, "\t\t\t%s += %s;\n", dst, src);
+}
+
+/* Shape changes that copy: the operand index as a function of i. */
+static void
+copy_with_index(Emitter *e, int id, const char *idx)
+{
+	const IrType *t = &val(e, id)->type;
+	char src[REF_MAX], dst[REF_MAX];
+
+	own_loops(e, id);
+	ref(e, val(e, id)->arg[0], "b", idx, src);
+	ref(e, id, "b", "i", dst);
+	out(e, "\tfor (size_t b = 0; b < %s; b++)\n", batch_bound(t));
+	out(e, "\t\tfor (size_t i = 0; i < %ld; i++)\n", ir_numel(t));
+	out(e, "\t\t\t%s = %s;\n", dst, src);
+}
+
+static void
+emit_expand(Emitter *e, int id)
+{
+	const IrValue *v = val(e, id);
+	long inner = 1;
+	char idx[REF_MAX];
+
+	for (int d = v->axis + 1; d < v->type.rank; d++)
+		inner *= v->type.dim[d];
+	snprintf(idx, sizeof idx, "(i / %ld * %ld + i %% %ld)",
+		inner * v->type.dim[v->axis], inner, inner);
+	copy_with_index(e, id, idx);
+}
+
+static void
+emit_transpose(Emitter *e, int id)
+{
+	const IrType *t = &val(e, id)->type;
+	long rows = t->dim[t->rank - 2], cols = t->dim[t->rank - 1];
+	char idx[REF_MAX];
+
+	snprintf(idx, sizeof idx, "(i / %ld * %ld + i %% %ld %% %ld * %ld + "
+		"i %% %ld / %ld)", rows * cols, rows * cols, rows * cols, cols,
+		rows, rows * cols, cols);
+	copy_with_index(e, id, idx);
+}
+
+/* Rows of operand 0 picked by index operand 1; `scatter` adds back. */
+static void
+index_rows(Emitter *e, int id, int scatter)
+{
+	const IrValue *v = val(e, id);
+	const IrType *idx_t = &val(e, v->arg[1])->type;
+	const IrType *wide = scatter ? &v->type : &val(e, v->arg[0])->type;
+	long nidx = ir_numel(idx_t), inner = ir_numel(wide) / wide->dim[0];
+	char row[REF_MAX], pos_s[64], pos_r[64], a[REF_MAX], z[REF_MAX];
+
+	own_loops(e, id);
+	if (scatter)
+		zero(e, id);
+	ref(e, v->arg[1], "b", "s", row);
+	snprintf(pos_s, sizeof pos_s, "(s * %ld + r)", inner);
+	snprintf(pos_r, sizeof pos_r, "(k * %ld + r)", inner);
+	ref(e, v->arg[0], "b", scatter ? pos_s : pos_r, a);
+	ref(e, id, "b", scatter ? pos_r : pos_s, z);
+	out(e, "\tfor (size_t b = 0; b < %s; b++)\n", batch_bound(&v->type));
+	out(e, "\t\tfor (size_t s = 0; s < %ld; s++) {\n", nidx);
+	out(e, "\t\t\tsize_t k = (size_t)%s;\n", row);
+	out(e, "\t\t\tfor (size_t r = 0; r < %ld; r++)\n", inner);
+	out(e, "\t\t\t\t%s %s= %s;\n", z, scatter ? "+" : "", a);
+	out(e, "\t\t}\n");
+}
+
+static void
+emit_gather(Emitter *e, int id)
+{
+	index_rows(e, id, 0);
+}
+
+static void
+emit_scatter(Emitter *e, int id)
+{
+	index_rows(e, id, 1);
 }
 
 /* Summed in example order, so results do not depend on the schedule. */
 static void
 emit_bsum(Emitter *e, int id)
 {
-	close_loop(e);
-	source_comment(e, id);
-	out(e, "\t%s v%d = 0;\n", e->real, id);
-	out(e, "\tfor (size_t b = 0; b < batch; b++)\n");
-	out(e, "\t\tv%d += %s;\n", id, X(0));
-	snprintf(e->expr[id], EXPR_MAX, "v%d", id);
+	const IrValue *v = val(e, id);
+	long n = ir_numel(&v->type);
+	char src[REF_MAX];
+
+	own_loops(e, id);
+	ref(e, v->arg[0], "b", "i", src);
+	out(e, "\tfor (size_t i = 0; i < %ld; i++) {\n", n);
+	out(e, "\t\t%s s = 0;\n", e->real);
+	out(e, "\t\tfor (size_t b = 0; b < batch; b++)\n");
+	out(e, "\t\t\ts += %s;\n", src);
+	out(e, "\t\tv%d[i] = s;\n\t}\n", id);
 }
 
-/* Reading a shared value from every example needs no copy. */
+/* For reductions and softmax: outer x len x inner lanes of an operand. */
 static void
-emit_bcast(Emitter *e, int id)
+lanes(const IrType *t, int axis, long *outer, long *len, long *inner)
 {
-	memcpy(e->expr[id], X(0), EXPR_MAX);
+	*outer = 1;
+	*len = ir_numel(t);
+	*inner = 1;
+	if (axis < 0)
+		return;
+	*len = t->dim[axis];
+	for (int d = 0; d < axis; d++)
+		*outer *= t->dim[d];
+	for (int d = axis + 1; d < t->rank; d++)
+		*inner *= t->dim[d];
 }
 
-#undef X
+/* Opens loops over b, o, in with `first` the lane's start and `step` its
+ * stride, then runs `body` lines; used by reductions and softmax. */
+static void
+open_lanes(Emitter *e, int id, const IrType *xt, int axis)
+{
+	long outer, len, inner;
+
+	own_loops(e, id);
+	lanes(xt, axis, &outer, &len, &inner);
+	out(e, "\tfor (size_t b = 0; b < %s; b++)\n", batch_bound(xt));
+	out(e, "\tfor (size_t o = 0; o < %ld; o++)\n", outer);
+	out(e, "\tfor (size_t in = 0; in < %ld; in++) {\n", inner);
+	out(e, "\t\tconst size_t i = o * %ld + in;\n", inner);
+	out(e, "\t\tconst size_t first = o * %ld + in;\n", len * inner);
+	out(e, "\t\t(void)i;\n");
+}
+
+static void
+lane_elem(Emitter *e, int id, const char *k, char *buf)
+{
+	const IrValue *v = val(e, id);
+	long outer, len, inner;
+	char idx[64];
+
+	lanes(&val(e, v->arg[0])->type, v->axis, &outer, &len, &inner);
+	snprintf(idx, sizeof idx, "(first + %s * %ld)", k, inner);
+	ref(e, v->arg[0], "b", idx, buf);
+}
+
+static long
+lane_len(Emitter *e, int id)
+{
+	long outer, len, inner;
+	const IrValue *v = val(e, id);
+
+	lanes(&val(e, v->arg[0])->type, v->axis, &outer, &len, &inner);
+	return len;
+}
+
+/* init, then acc = step(acc, x_k) over the lane, then the result. */
+static void
+fold(Emitter *e, int id, const char *init, const char *step,
+	const char *result)
+{
+	const IrValue *v = val(e, id);
+	char xk[REF_MAX], x0[REF_MAX], dst[REF_MAX];
+
+	open_lanes(e, id, &val(e, v->arg[0])->type, v->axis);
+	lane_elem(e, id, "k", xk);
+	lane_elem(e, id, "0", x0);
+	ref(e, id, "b", "i", dst);
+	out(e, "\t\t%s acc = %s;\n", e->real, strcmp(init, "x0") ? init : x0);
+	out(e, "\t\tfor (size_t k = 0; k < %ld; k++) {\n", lane_len(e, id));
+	out(e, "\t\t\tconst %s x = %s;\n", e->real, xk);
+	out(e, "\t\t\t%s\n\t\t}\n", step);
+	out(e, "\t\t%s = %s;\n\t}\n", dst, result);
+}
+
+static void
+emit_rsum(Emitter *e, int id)
+{
+	fold(e, id, "0", "acc += x;", "acc");
+}
+
+static void
+emit_rmax(Emitter *e, int id)
+{
+	fold(e, id, "x0", "acc = x > acc ? x : acc;", "acc");
+}
+
+static void
+emit_rmin(Emitter *e, int id)
+{
+	fold(e, id, "x0", "acc = x < acc ? x : acc;", "acc");
+}
+
+/* Two passes: the maximum, then the sum of exponentials shifted by it. */
+static void
+emit_rlse(Emitter *e, int id)
+{
+	const IrValue *v = val(e, id);
+	char xk[REF_MAX], x0[REF_MAX], dst[REF_MAX];
+	long len = lane_len(e, id);
+
+	open_lanes(e, id, &val(e, v->arg[0])->type, v->axis);
+	lane_elem(e, id, "k", xk);
+	lane_elem(e, id, "0", x0);
+	ref(e, id, "b", "i", dst);
+	out(e, "\t\t%s m = %s, s = 0;\n", e->real, x0);
+	out(e, "\t\tfor (size_t k = 1; k < %ld; k++)\n", len);
+	out(e, "\t\t\tm = %s > m ? %s : m;\n", xk, xk);
+	out(e, "\t\tfor (size_t k = 0; k < %ld; k++)\n", len);
+	out(e, "\t\t\ts += exp%s(%s - m);\n", e->fs, xk);
+	out(e, "\t\t%s = isinf(m) ? m : m + log%s(s);\n\t}\n", dst, e->fs);
+}
+
+static void
+normalise(Emitter *e, int id, int logs)
+{
+	const IrValue *v = val(e, id);
+	char xk[REF_MAX], x0[REF_MAX], zk[REF_MAX];
+	char idx[64];
+	long len = lane_len(e, id), outer, l, inner;
+
+	lanes(&v->type, v->axis, &outer, &l, &inner);
+	open_lanes(e, id, &v->type, v->axis);
+	lane_elem(e, id, "k", xk);
+	lane_elem(e, id, "0", x0);
+	snprintf(idx, sizeof idx, "(first + k * %ld)", inner);
+	ref(e, id, "b", idx, zk);
+	out(e, "\t\t%s m = %s, s = 0;\n", e->real, x0);
+	out(e, "\t\tfor (size_t k = 1; k < %ld; k++)\n", len);
+	out(e, "\t\t\tm = %s > m ? %s : m;\n", xk, xk);
+	out(e, "\t\tfor (size_t k = 0; k < %ld; k++)\n", len);
+	out(e, "\t\t\ts += exp%s(%s - m);\n", e->fs, xk);
+	out(e, "\t\tconst %s lse = m + log%s(s);\n", e->real, e->fs);
+	out(e, "\t\tfor (size_t k = 0; k < %ld; k++)\n", len);
+	if (logs)
+		out(e, "\t\t\t%s = %s - lse;\n\t}\n", zk, xk);
+	else
+		out(e, "\t\t\t%s = exp%s(%s - lse);\n\t}\n", zk, e->fs, xk);
+}
+
+static void
+emit_softmax(Emitter *e, int id)
+{
+	normalise(e, id, 0);
+}
+
+static void
+emit_logsoftmax(Emitter *e, int id)
+{
+	normalise(e, id, 1);
+}
+
+static void
+as_matrix(const IrType *t, int left, long *rows, long *cols)
+{
+	if (t->rank == 2) {
+		*rows = t->dim[0];
+		*cols = t->dim[1];
+	} else if (left) {
+		*rows = 1;
+		*cols = t->dim[0];
+	} else {
+		*rows = t->dim[0];
+		*cols = 1;
+	}
+}
+
+/*
+ * C = A B per example: an m x k by k x n product.  When C has no batch
+ * axis but an operand does, the product sums over the batch too, which
+ * makes the batched weight gradient one matrix-matrix product.
+ */
+static void
+product(Emitter *e, int id, long m, long k, long n)
+{
+	const IrValue *v = val(e, id);
+	const IrType *ta = &val(e, v->arg[0])->type;
+	const IrType *tb = &val(e, v->arg[1])->type;
+	int over_batch = ta->batched || tb->batched;
+	char a[REF_MAX], bb[REF_MAX], c[REF_MAX], ia[64], ib[64], ic[64];
+
+	own_loops(e, id);
+	snprintf(ia, sizeof ia, "(r * %ld + p)", k);
+	snprintf(ib, sizeof ib, "(p * %ld + c)", n);
+	snprintf(ic, sizeof ic, "(r * %ld + c)", n);
+	ref(e, v->arg[0], "b", ia, a);
+	ref(e, v->arg[1], "b", ib, bb);
+	ref(e, id, v->type.batched ? "b" : "0", ic, c);
+	if (!v->type.batched && over_batch)
+		zero(e, id);
+	out(e, "\tfor (size_t b = 0; b < %s; b++)\n",
+		over_batch ? "batch" : "1");
+	out(e, "\tfor (size_t r = 0; r < %ld; r++)\n", m);
+	out(e, "\tfor (size_t c = 0; c < %ld; c++) {\n", n);
+	out(e, "\t\t%s acc = 0;\n", e->real);
+	out(e, "\t\tfor (size_t p = 0; p < %ld; p++)\n", k);
+	out(e, "\t\t\tacc += %s * %s;\n", a, bb);
+	out(e, "\t\t%s %s= acc;\n\t}\n", c,
+		!v->type.batched && over_batch ? "+" : "");
+}
+
+static void
+emit_matmul(Emitter *e, int id)
+{
+	const IrValue *v = val(e, id);
+	long m, k, k2, n;
+
+	as_matrix(&val(e, v->arg[0])->type, 1, &m, &k);
+	as_matrix(&val(e, v->arg[1])->type, 0, &k2, &n);
+	product(e, id, m, k, n);
+}
+
+static void
+emit_outer(Emitter *e, int id)
+{
+	const IrType *t = &val(e, id)->type;
+
+	product(e, id, t->dim[0], 1, t->dim[1]);
+}
 
 typedef void (*EmitFn)(Emitter *e, int id);
 
 static const EmitFn emit_fns[IR_NOPS] = {
-#define OP(name, arity, shape) [IR_##name] = emit_##name,
+#define OP(name, arity, rule) [IR_##name] = emit_##name,
 #include "ops.def"
 #undef OP
 };
 
-/* Stored per-example values get a workspace slot each. */
-static int
-stored(const IrValue *v)
-{
-	return v->batched && v->op != IR_input && v->op != IR_target &&
-		v->op != IR_bcast;
-}
-
+/* Every stored value gets a place in the workspace of its own. */
 static void
-assign_slots(Emitter *e)
+assign_offsets(Emitter *e)
 {
 	const IrFunc *f = &e->m->fn;
 
-	e->slot = malloc(((size_t)f->n + 1) * sizeof *e->slot);
-	e->nslots = 0;
-	for (int id = 0; id < f->n; id++)
-		e->slot[id] = stored(&f->v[id]) ? e->nslots++ : -1;
+	e->off_b = calloc((size_t)f->n + 1, sizeof *e->off_b);
+	e->off_c = calloc((size_t)f->n + 1, sizeof *e->off_c);
+	for (int id = 0; id < f->n; id++) {
+		const IrValue *v = &f->v[id];
+		if (!stored(v))
+			continue;
+		e->off_b[id] = e->size_b;
+		e->off_c[id] = e->size_c;
+		if (v->type.batched)
+			e->size_b += ir_numel(&v->type);
+		else
+			e->size_c += ir_numel(&v->type);
+	}
 }
 
 static void
@@ -302,11 +778,12 @@ emit_body(Emitter *e, const char *live)
 	const IrFunc *f = &e->m->fn;
 
 	out(e, "\t%s *restrict ws = workspace;\n", e->real);
-	out(e, "\t(void)ws;\n");
+	out(e, "\t(void)ws, (void)batch;\n");
 	for (int id = 0; id < f->n; id++)
-		if (live[id] && e->slot[id] >= 0)
-			out(e, "\t%s *restrict v%d = ws + (size_t)%d * batch;\n",
-				e->real, id, e->slot[id]);
+		if (live[id] && stored(&f->v[id]))
+			out(e, "\t%s *restrict v%d = ws + (size_t)%ld * batch + "
+				"%ld;\n", e->real, id, e->off_b[id],
+				e->off_c[id]);
 	e->last_line = 0;
 	for (int id = 0; id < f->n; id++)
 		if (live[id])
@@ -328,6 +805,7 @@ emit_loss(Emitter *e)
 {
 	const char *n = e->m->name;
 	char *live = live_for(&e->m->fn, &e->m->fn.loss, 1);
+	char loss[REF_MAX];
 
 	out(e, "\n%s\n%s_loss(const %s_params *restrict p,\n"
 	       "\tconst %s *restrict inputs, const %s *restrict targets,\n"
@@ -335,8 +813,28 @@ emit_loss(Emitter *e)
 	       e->real, n, n, e->real, e->real);
 	out(e, "\t(void)p, (void)inputs, (void)targets;\n");
 	emit_body(e, live);
-	out(e, "\treturn %s;\n}\n", e->expr[e->m->fn.loss]);
+	ref(e, e->m->fn.loss, "0", "0", loss);
+	out(e, "\treturn %s;\n}\n", loss);
 	free(live);
+}
+
+static void
+write_grad(Emitter *e, int i)
+{
+	const IrParam *p = &e->m->params[i];
+	int g = e->m->fn.grad[i];
+	char name[72], src[REF_MAX];
+
+	cg_ident(p->name, name, sizeof name);
+	if (g >= 0)
+		ref(e, g, "0", p->type.rank ? "i" : "0", src);
+	else
+		snprintf(src, sizeof src, "0");
+	if (p->type.rank == 0)
+		out(e, "\tgrad->%s = %s;\n", name, src);
+	else
+		out(e, "\tfor (size_t i = 0; i < %ld; i++)\n\t\tgrad->%s[i] = "
+			"%s;\n", ir_numel(&p->type), name, src);
 }
 
 static void
@@ -345,7 +843,7 @@ emit_loss_grad(Emitter *e)
 	const IrModule *m = e->m;
 	int *root = malloc(((size_t)m->nparams + 1) * sizeof *root);
 	int nroots = 0;
-	char name[72];
+	char loss[REF_MAX];
 
 	root[nroots++] = m->fn.loss;
 	for (int i = 0; i < m->nparams; i++)
@@ -361,10 +859,9 @@ emit_loss_grad(Emitter *e)
 	out(e, "\t(void)p, (void)inputs, (void)targets;\n");
 	emit_body(e, live);
 	for (int i = 0; i < m->nparams; i++)
-		out(e, "\tgrad->%s = %s;\n",
-			cg_ident(m->params[i].name, name, sizeof name),
-			m->fn.grad[i] >= 0 ? e->expr[m->fn.grad[i]] : "0");
-	out(e, "\treturn %s;\n}\n", e->expr[m->fn.loss]);
+		write_grad(e, i);
+	ref(e, m->fn.loss, "0", "0", loss);
+	out(e, "\treturn %s;\n}\n", loss);
 	free(live);
 	free(root);
 }
@@ -374,6 +871,7 @@ emit_predict(Emitter *e)
 {
 	const IrFunc *f = &e->m->fn;
 	const char *n = e->m->name;
+	char o[REF_MAX];
 
 	out(e, "\nvoid\n%s_predict(const %s_params *restrict p,\n"
 	       "\tconst %s *restrict inputs, size_t batch,\n"
@@ -385,41 +883,13 @@ emit_predict(Emitter *e)
 		return;
 	}
 	char *live = live_for(f, &f->output, 1);
+	long size = ir_numel(&f->v[f->output].type);
 	emit_body(e, live);
+	ref(e, f->output, "b", "i", o);
 	out(e, "\tfor (size_t b = 0; b < batch; b++)\n");
-	out(e, "\t\tout[b] = %s;\n}\n", e->expr[f->output]);
+	out(e, "\t\tfor (size_t i = 0; i < %ld; i++)\n", size);
+	out(e, "\t\t\tout[b * %ld + i] = %s;\n}\n", size, o);
 	free(live);
-}
-
-static void
-emit_tables(Emitter *e)
-{
-	const IrModule *m = e->m;
-	char name[72], lit[48];
-
-	out(e, "\nconst %s_param_info %s_param_table[%d] = {\n", m->name,
-		m->name, m->nparams > 0 ? m->nparams : 1);
-	for (int i = 0; i < m->nparams; i++)
-		out(e, "\t{ \"%s\", offsetof(%s_params, %s) / sizeof(%s), 1 },\n",
-			m->params[i].name, m->name,
-			cg_ident(m->params[i].name, name, sizeof name), e->real);
-	if (m->nparams == 0)
-		out(e, "\t{ \"\", 0, 0 },\n");
-	out(e, "};\n");
-
-	out(e, "\nsize_t\n%s_workspace_size(size_t batch)\n{\n", m->name);
-	out(e, "\treturn (size_t)%d * batch * sizeof(%s);\n}\n", e->nslots,
-		e->real);
-
-	out(e, "\nvoid\n%s_init(%s_params *p, uint64_t seed)\n{\n", m->name,
-		m->name);
-	out(e, "\t(void)seed;\n");
-	for (int i = 0; i < m->nparams; i++) {
-		literal(e, m->params[i].init, lit, sizeof lit);
-		out(e, "\tp->%s = %s;\n",
-			cg_ident(m->params[i].name, name, sizeof name), lit);
-	}
-	out(e, "}\n");
 }
 
 static void
@@ -430,16 +900,8 @@ setup(Emitter *e, const IrModule *m, const CgOptions *o, FILE *f)
 	e->o = o;
 	e->out = f;
 	snprintf(e->real, sizeof e->real, "%s_real", m->name);
-	e->fsuffix = o->precision == CG_F32 ? "f" : "";
-	e->expr = calloc((size_t)m->fn.n + 1, sizeof *e->expr);
-	assign_slots(e);
-}
-
-static void
-teardown(Emitter *e)
-{
-	free(e->expr);
-	free(e->slot);
+	e->fs = o->precision == CG_F32 ? "f" : "";
+	assign_offsets(e);
 }
 
 void
@@ -449,13 +911,14 @@ cg_emit_source(const IrModule *m, const CgOptions *o, FILE *f)
 
 	setup(&e, m, o, f);
 	out(&e, "/*\n * %s.c - generated by dlc from ", m->name);
-	comment_text(f, m->path, strlen(m->path));
+	cg_comment_text(f, m->path, strlen(m->path));
 	out(&e, ".\n * The API is documented in %s.h.\n */\n", m->name);
 	out(&e, "#include <math.h>\n#include <stddef.h>\n#include <stdint.h>\n");
 	out(&e, "\n#include \"%s.h\"\n", m->name);
-	emit_tables(&e);
+	cg_emit_tables(m, o, f, e.size_b, e.size_c);
 	emit_loss(&e);
 	emit_loss_grad(&e);
 	emit_predict(&e);
-	teardown(&e);
+	free(e.off_b);
+	free(e.off_c);
 }

@@ -24,7 +24,14 @@ void cg_emit_header(const IrModule *m, const CgOptions *o, FILE *out);
 void cg_emit_source(const IrModule *m, const CgOptions *o, FILE *out);
 void cg_emit_glue(const IrModule *m, const CgOptions *o, FILE *out);
 
-/* A .dl name as a C identifier that cannot clash with C or with ours. */
+/* c.c: a .dl name as a C identifier that cannot clash with C or with
+ * ours, and text made safe to put inside a C comment. */
 const char *cg_ident(const char *name, char *buf, size_t n);
+void cg_comment_text(FILE *out, const char *s, size_t len);
+
+/* tables.c: the parameter table, workspace size and initialiser; the
+ * workspace holds size_b elements per example plus size_c. */
+void cg_emit_tables(const IrModule *m, const CgOptions *o, FILE *f,
+	long size_b, long size_c);
 
 #endif

@@ -14,7 +14,7 @@ cg_emit_glue(const IrModule *m, const CgOptions *o, FILE *f)
 	fprintf(f, "#include \"dlrt.h\"\n#include \"%s.h\"\n\n", n);
 	fprintf(f, "_Static_assert(sizeof(%s_params) == %d * sizeof(rt_real),\n"
 		"\t\"parameters are a flat array of rt_real\");\n\n", n,
-		m->nparams > 0 ? m->nparams : 1);
+		m->param_size > 0 ? (int)m->param_size : 1);
 	fprintf(f,
 "static rt_real\nloss(const rt_real *p, const rt_real *in, const rt_real *tg,\n"
 "\tsize_t n, void *ws)\n{\n"
@@ -36,7 +36,11 @@ cg_emit_glue(const IrModule *m, const CgOptions *o, FILE *f)
 
 	fprintf(f, "static const char *const param_names[] = {");
 	for (int i = 0; i < m->nparams; i++)
-		fprintf(f, " \"%s\",", m->params[i].name);
+		for (long k = 0; k < ir_numel(&m->params[i].type); k++)
+			if (m->params[i].type.rank == 0)
+				fprintf(f, " \"%s\",", m->params[i].name);
+			else
+				fprintf(f, " \"%s[%ld]\",", m->params[i].name, k);
 	fprintf(f, " 0 };\n\n");
 	fprintf(f,
 "static const RtModel model = {\n"
@@ -51,7 +55,9 @@ cg_emit_glue(const IrModule *m, const CgOptions *o, FILE *f)
 "};\n"
 "\n"
 "int\nmain(int argc, char **argv)\n{\n"
-"\treturn rt_main(&model, argc, argv);\n}\n", n, m->nparams, m->ninputs, m->ntargets, m->fn.output >= 0,
-		m->train.opt, m->train.lr, m->train.momentum, m->train.epochs,
+"\treturn rt_main(&model, argc, argv);\n}\n", n, (int)m->param_size,
+		(int)m->input_size, (int)m->target_size, m->fn.output < 0 ? 0 :
+		(int)ir_numel(&m->fn.v[m->fn.output].type),
+		check_opt_name(m->train.opt), m->train.lr, m->train.momentum, m->train.epochs,
 		m->train.batch, m->train.seed, n);
 }

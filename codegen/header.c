@@ -29,10 +29,19 @@ emit_params_struct(const IrModule *m, FILE *f)
 
 	fprintf(f, "/* The trainable parameters, in declaration order. */\n");
 	fprintf(f, "typedef struct %s_params {\n", m->name);
-	for (int i = 0; i < m->nparams; i++)
-		fprintf(f, "\t%s_real %s;\t/* line %d */\n", m->name,
-			cg_ident(m->params[i].name, name, sizeof name),
-			m->params[i].loc.line);
+	for (int i = 0; i < m->nparams; i++) {
+		const IrParam *p = &m->params[i];
+		char shape[64];
+		cg_ident(p->name, name, sizeof name);
+		ir_type_str(&p->type, shape, sizeof shape);
+		if (p->type.rank == 0)
+			fprintf(f, "\t%s_real %s;\t/* line %d */\n", m->name,
+				name, p->loc.line);
+		else
+			fprintf(f, "\t%s_real %s[%ld];\t/* %s row-major, line "
+				"%d */\n", m->name, name, ir_numel(&p->type),
+				shape, p->loc.line);
+	}
 	if (m->nparams == 0)
 		fprintf(f, "\t%s_real unused;\n", m->name);
 	fprintf(f, "} %s_params;\n\n", m->name);
@@ -106,8 +115,9 @@ cg_emit_header(const IrModule *m, const CgOptions *o, FILE *f)
 	fprintf(f, "typedef %s %s_real;\n\n", real_type(o), n);
 	fprintf(f, "#define %s_NPARAMS %d\n#define %s_NINPUTS %d\n"
 		"#define %s_NTARGETS %d\n#define %s_NOUTPUTS %d\n\n",
-		n, m->nparams, n, m->ninputs, n, m->ntargets, n,
-		m->fn.output >= 0);
+		n, (int)m->param_size, n, (int)m->input_size, n,
+		(int)m->target_size, n, m->fn.output < 0 ? 0 :
+		(int)ir_numel(&m->fn.v[m->fn.output].type));
 	emit_params_struct(m, f);
 	templated(f, api_functions, n);
 	fprintf(f, "#ifdef __cplusplus\n}\n#endif\n\n#endif\n");

@@ -9,8 +9,15 @@
  *
  * The walk visits forward values from the loss down.  A value's adjoint is
  * complete when it is visited, because every use of it comes later in the
- * array; its op's rule (in ops.c) then adds one contribution per operand
+ * array; its op's rule (in adjoint.c) then adds one contribution per operand
  * through grad_accum(), which sums the contributions of several uses.
+ *
+ * Strong zeros: a contribution whose adjoint or partial is exactly zero must
+ * be exactly zero, even when the other factor is Inf or NaN (the branch a
+ * where() did not take, sqrt at 0).  back_mul() multiplies with `smul`,
+ * which guarantees that, but only when a factor may be non-finite: a value
+ * is suspect when its op can turn finite operands into Inf or NaN, or when
+ * an operand is suspect.  Ordinary code keeps the plain multiply.
  */
 #include <stdlib.h>
 
@@ -19,15 +26,48 @@
 struct GradCtx {
 	IrModule *m;
 	IrFunc *f;
-	int *adj;       /* adjoint of each forward value, -1 while zero */
-	char *active;   /* the value depends on a parameter */
-	Loc loc;        /* source of the value being differentiated */
+	int *adj;               /* adjoint of each forward value, -1 while 0 */
+	char *active;           /* the value depends on a parameter */
+	char *suspect;          /* the value may be non-finite */
+	int suspect_cap;
+	Loc loc;                /* source of the value being differentiated */
 };
 
-const IrValue *
+/* Ops that can make Inf or NaN out of finite operands. */
+static int
+makes_nonfinite(const IrValue *v)
+{
+	switch (v->op) {
+	case IR_div: case IR_log: case IR_sqrt: case IR_pow: case IR_exp:
+	case IR_log1p:
+		return 1;
+	case IR_powi:
+		return v->num < 0;
+	default:
+		return 0;
+	}
+}
+
+static void
+mark_suspect(GradCtx *g, int id)
+{
+	const IrValue *v = &g->f->v[id];
+	int s = makes_nonfinite(v);
+
+	if (id >= g->suspect_cap) {
+		int cap = g->suspect_cap * 2 > id + 1 ? g->suspect_cap * 2 : id + 1;
+		g->suspect = realloc(g->suspect, (size_t)cap);
+		g->suspect_cap = cap;
+	}
+	for (int k = 0; k < ir_arity(v->op); k++)
+		s |= g->suspect[v->arg[k]];
+	g->suspect[id] = (char)s;
+}
+
+IrValue
 grad_value(GradCtx *g, int id)
 {
-	return &g->f->v[id];
+	return g->f->v[id];
 }
 
 int
@@ -37,11 +77,12 @@ grad_adjoint(GradCtx *g, int id)
 }
 
 int
-back_emit(GradCtx *g, IrOp op, int a, int b)
+back_emit(GradCtx *g, IrOp op, int a, int b, int c, const IrType *t)
 {
-	int id = ir_emit(g->f, op, a, b, g->loc);
+	int id = ir_emit(g->f, op, a, b, c, t, g->loc);
 
 	g->f->v[id].adjoint = 1;
+	mark_suspect(g, id);
 	return id;
 }
 
@@ -51,35 +92,50 @@ back_const(GradCtx *g, double num)
 	int id = ir_const(g->f, num, g->loc);
 
 	g->f->v[id].adjoint = 1;
+	mark_suspect(g, id);
+	return id;
+}
+
+/* Sets a new value's attributes; returns it. */
+int
+back_attr(GradCtx *g, int id, double num, int axis, int n)
+{
+	g->f->v[id].num = num;
+	g->f->v[id].axis = axis;
+	g->f->v[id].n = n;
+	mark_suspect(g, id);
 	return id;
 }
 
 int
-back_powi(GradCtx *g, int x, double n)
+back_mul(GradCtx *g, int a, int b)
 {
-	int id = ir_powi(g->f, x, n, g->loc);
+	int strong = g->suspect[a] || g->suspect[b];
 
-	g->f->v[id].adjoint = 1;
-	return id;
+	return back_emit(g, strong ? IR_smul : IR_mul, a, b, -1, NULL);
 }
 
 /*
- * adj[x] += c.  A contribution computed per example to a value that is
- * shared by the batch is summed over the batch; one shared across the batch
- * into a per-example value is copied to each example.
+ * adj[x] += c, first bringing c to x's type: a contribution that
+ * broadcasting widened is summed back (sumto), one computed per example
+ * for a value shared by the batch is summed over the batch, and one shared
+ * by the batch for a per-example value is copied to each example.
  */
 void
 grad_accum(GradCtx *g, int x, int c)
 {
-	int want = g->f->v[x].batched;
+	IrType want = g->f->v[x].type, have = g->f->v[c].type;
 
 	if (!g->active[x])
 		return;
-	if (g->f->v[c].batched && !want)
-		c = back_emit(g, IR_bsum, c, -1);
-	else if (!g->f->v[c].batched && want)
-		c = back_emit(g, IR_bcast, c, -1);
-	g->adj[x] = g->adj[x] < 0 ? c : back_emit(g, IR_add, g->adj[x], c);
+	if (!ir_same_shape(&want, &have))
+		c = back_emit(g, IR_sumto, c, -1, -1, &want);
+	else if (have.batched && !want.batched)
+		c = back_emit(g, IR_bsum, c, -1, -1, &want);
+	else if (!have.batched && want.batched)
+		c = back_emit(g, IR_bcast, c, -1, -1, &want);
+	g->adj[x] = g->adj[x] < 0 ? c :
+		back_emit(g, IR_add, g->adj[x], c, -1, NULL);
 }
 
 static void
@@ -87,11 +143,11 @@ mark_active(GradCtx *g, int nfwd)
 {
 	for (int i = 0; i < nfwd; i++) {
 		const IrValue *v = &g->f->v[i];
-		int arity = ir_ops[v->op].arity;
 
 		g->active[i] = v->op == IR_param;
-		for (int k = 0; k < arity; k++)
+		for (int k = 0; k < ir_arity(v->op); k++)
 			g->active[i] |= g->active[v->arg[k]];
+		mark_suspect(g, i);
 	}
 }
 
@@ -102,8 +158,8 @@ ir_grad(IrModule *m)
 	int nfwd = f->n;
 	GradCtx g = { .m = m, .f = f };
 
-	g.adj = malloc((size_t)nfwd * sizeof *g.adj);
-	g.active = calloc((size_t)nfwd, 1);
+	g.adj = malloc(((size_t)nfwd + 1) * sizeof *g.adj);
+	g.active = calloc((size_t)nfwd + 1, 1);
 	for (int i = 0; i < nfwd; i++)
 		g.adj[i] = -1;
 	mark_active(&g, nfwd);
@@ -127,4 +183,5 @@ ir_grad(IrModule *m)
 	m->has_grad = 1;
 	free(g.adj);
 	free(g.active);
+	free(g.suspect);
 }

@@ -4,9 +4,19 @@
  * it as the oracle for the compiled code.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "ir.h"
 
+static long
+elements(const IrValue *v, int batch)
+{
+	return (v->type.batched ? batch : 1) * ir_numel(&v->type);
+}
+
+/* Returns the mean loss; fills grad (param_size elements) when the module
+ * is differentiated and grad is given, and output (batch rows of the
+ * output's size) when given. */
 double
 ir_interp(const IrModule *m, const IrBatch *b, double *grad, double *output)
 {
@@ -17,17 +27,29 @@ ir_interp(const IrModule *m, const IrBatch *b, double *grad, double *output)
 
 	for (int id = 0; id < f->n; id++) {
 		const IrValue *v = &f->v[id];
-		int n = v->batched ? b->n : 1;
 
-		vals[id] = malloc((size_t)n * sizeof **vals);
-		ir_interp_fns[v->op](&e, v, vals[id], n);
+		vals[id] = calloc((size_t)elements(v, b->n) + 1, sizeof **vals);
+		ir_eval_fns[v->op](&e, v, vals[id]);
 	}
 
 	loss = vals[f->loss][0];
-	for (int i = 0; grad && i < m->nparams; i++)
-		grad[i] = f->grad[i] < 0 ? 0 : vals[f->grad[i]][0];
-	for (int i = 0; output && f->output >= 0 && i < b->n; i++)
-		output[i] = vals[f->output][f->v[f->output].batched ? i : 0];
+	for (int i = 0; grad && m->has_grad && i < m->nparams; i++) {
+		const IrParam *p = &m->params[i];
+		size_t n = (size_t)ir_numel(&p->type);
+		if (f->grad[i] < 0)
+			memset(grad + p->offset, 0, n * sizeof *grad);
+		else
+			memcpy(grad + p->offset, vals[f->grad[i]],
+				n * sizeof *grad);
+	}
+	if (output && f->output >= 0) {
+		const IrValue *o = &f->v[f->output];
+		long n = ir_numel(&o->type);
+		for (long r = 0; r < b->n; r++)
+			memcpy(output + r * n, vals[f->output] +
+				(o->type.batched ? r * n : 0),
+				(size_t)n * sizeof *output);
+	}
 
 	for (int id = 0; id < f->n; id++)
 		free(vals[id]);

@@ -7,46 +7,56 @@
 #include "ir.h"
 
 const IrOpInfo ir_ops[IR_NOPS] = {
-#define OP(name, arity, shape) [IR_##name] = { #name, arity },
+#define OP(name, arity, rule) [IR_##name] = { #name, arity },
 #include "ops.def"
 #undef OP
 };
 
-typedef int (*ShapeFn)(const IrFunc *f, int a, int b);
+typedef IrType (*TypeRule)(const IrFunc *f, const int *arg,
+	const IrType *given);
 
-static int
-shape_unbatched(const IrFunc *f, int a, int b)
+/* The type is an attribute of the op: lowering or a rule computed it. */
+static IrType
+type_given(const IrFunc *f, const int *arg, const IrType *given)
 {
-	(void)f, (void)a, (void)b;
-	return 0;
+	(void)f, (void)arg;
+	if (!given)
+		abort();    /* every caller of these ops passes the type */
+	return *given;
 }
 
-static int
-shape_batched(const IrFunc *f, int a, int b)
+static IrType
+type_map(const IrFunc *f, const int *arg, const IrType *given)
 {
-	(void)f, (void)a, (void)b;
-	return 1;
+	(void)given;
+	return f->v[arg[0]].type;
 }
 
-static int
-shape_same(const IrFunc *f, int a, int b)
+static IrType
+type_broadcast(const IrFunc *f, const int *arg, const IrType *given)
 {
-	(void)b;
-	return f->v[a].batched;
+	IrType t = f->v[arg[0]].type, next;
+
+	(void)given;
+	for (int k = 1; k < 3 && arg[k] >= 0; k++) {
+		if (!ir_broadcast(&t, &f->v[arg[k]].type, &next))
+			abort();    /* the checker matched the shapes */
+		t = next;
+	}
+	return t;
 }
 
-/* Element-wise binary ops broadcast a per-batch scalar to every example. */
-static int
-shape_either(const IrFunc *f, int a, int b)
-{
-	return f->v[a].batched || f->v[b].batched;
-}
-
-static const ShapeFn shape_rules[IR_NOPS] = {
-#define OP(name, arity, shape) [IR_##name] = shape,
+static const TypeRule type_rules[IR_NOPS] = {
+#define OP(name, arity, rule) [IR_##name] = rule,
 #include "ops.def"
 #undef OP
 };
+
+int
+ir_arity(IrOp op)
+{
+	return ir_ops[op].arity;
+}
 
 static int
 append(IrFunc *f, IrValue v)
@@ -64,38 +74,22 @@ append(IrFunc *f, IrValue v)
 }
 
 int
-ir_emit(IrFunc *f, IrOp op, int a, int b, Loc loc)
+ir_emit(IrFunc *f, IrOp op, int a, int b, int c, const IrType *type,
+	Loc loc)
 {
-	IrValue v = { .op = op, .arg = { a, b }, .loc = loc };
+	IrValue v = { .op = op, .arg = { a, b, c }, .axis = -1, .loc = loc };
 
-	v.batched = shape_rules[op](f, a, b);
+	v.type = type_rules[op](f, v.arg, type);
 	return append(f, v);
 }
 
 int
 ir_const(IrFunc *f, double num, Loc loc)
 {
-	int id = ir_emit(f, IR_const, -1, -1, loc);
+	IrType t = ir_scalar(0);
+	int id = ir_emit(f, IR_const, -1, -1, -1, &t, loc);
 
 	f->v[id].num = num;
-	return id;
-}
-
-int
-ir_leaf(IrFunc *f, IrOp op, int slot, Loc loc)
-{
-	int id = ir_emit(f, op, -1, -1, loc);
-
-	f->v[id].slot = slot;
-	return id;
-}
-
-int
-ir_powi(IrFunc *f, int x, double n, Loc loc)
-{
-	int id = ir_emit(f, IR_powi, x, -1, loc);
-
-	f->v[id].num = n;
 	return id;
 }
 

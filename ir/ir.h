@@ -1,11 +1,12 @@
 /*
- * ir.h - the SSA IR: values, functions and modules, and the stages that
- * build, differentiate, optimise, print and interpret them.
+ * ir.h - the SSA tensor IR: types, values, functions and modules, and the
+ * stages that build, differentiate, optimise, print and interpret them.
  *
  * A function is an array of values in definition order; a value's operands
- * are earlier indices, so the array order is a valid schedule.  Each value
- * is a scalar per example when `batched`, else one scalar for the whole
- * batch: lowering adds the batch axis to whatever depends on data.
+ * are earlier indices, so the array order is a valid schedule.  Every value
+ * has a static per-example shape; `batched` values also carry a leading
+ * batch axis whose size is known only when the function runs.  Lowering
+ * adds that axis to whatever depends on data.
  */
 #ifndef DLC_IR_H
 #define DLC_IR_H
@@ -13,20 +14,32 @@
 #include "ast.h"
 
 typedef enum IrOp {
-#define OP(name, arity, shape) IR_##name,
+#define OP(name, arity, rule) IR_##name,
 #include "ops.def"
 #undef OP
 	IR_NOPS
 } IrOp;
 
+/* Four per-example axes: the language's three, plus one for a
+ * comprehension's index. */
+enum { IR_MAX_RANK = 4 };
+
+typedef struct IrType {
+	int batched;
+	int rank;
+	int dim[IR_MAX_RANK];
+} IrType;
+
 typedef struct IrValue {
 	IrOp op;
-	int arg[2];
-	double num;             /* const: the literal; powi: the exponent */
-	int slot;               /* param, input, target: which one */
-	int batched;
+	int arg[3];
+	IrType type;
+	double num;             /* const: value; powi: exponent; iota: start */
+	int axis;               /* reductions, softmax, expand: -1 for all */
+	int n;                  /* expand, iota, onehot, scatter: a size */
+	int slot;               /* param, input, target: which */
 	int adjoint;            /* made by differentiation */
-	Loc loc;                /* source of the forward expression */
+	Loc loc;                /* the source expression it comes from */
 } IrValue;
 
 typedef struct IrFunc {
@@ -40,13 +53,24 @@ typedef struct IrFunc {
 
 typedef struct IrParam {
 	const char *name;
-	double init;
+	IrType type;            /* never batched */
+	InitKind init;
+	double a, b;            /* the initialiser's numbers */
+	long offset;            /* first element in the flat parameter array */
 	Loc loc;
 } IrParam;
 
+/* An input or target: its flattened columns in a data row. */
+typedef struct IrData {
+	const char *name;
+	IrType type;            /* per example */
+	int nclasses;           /* targets: class(K), else 0 */
+	long column;            /* first column among the inputs or targets */
+} IrData;
+
 typedef struct IrTrain {
-	const char *opt;
-	double lr, momentum;
+	OptKind opt;
+	double lr, momentum, beta1, beta2, eps, weight_decay;
 	long epochs, batch;
 	unsigned long long seed;
 } IrTrain;
@@ -56,7 +80,9 @@ typedef struct IrModule {
 	const char *path;       /* the source file */
 	int nparams, ninputs, ntargets;
 	IrParam *params;
-	const char **inputs, **targets;
+	IrData *inputs, *targets;
+	long param_size;        /* elements in all parameters */
+	long input_size, target_size;   /* columns per example */
 	IrTrain train;
 	IrFunc fn;
 	int has_grad;
@@ -69,14 +95,24 @@ typedef struct IrOpInfo {
 
 extern const IrOpInfo ir_ops[IR_NOPS];
 
-/* ir.c: building values; ir_emit() decides the batch axis by shape rule. */
-int ir_emit(IrFunc *f, IrOp op, int a, int b, Loc loc);
-int ir_const(IrFunc *f, double v, Loc loc);
-int ir_leaf(IrFunc *f, IrOp op, int slot, Loc loc);
-int ir_powi(IrFunc *f, int x, double n, Loc loc);
-void ir_func_free(IrFunc *f);
+/* type.c: shapes */
+long ir_numel(const IrType *t);
+int ir_same_shape(const IrType *a, const IrType *b);
+IrType ir_scalar(int batched);
+IrType ir_shape(int batched, int rank, const int *dim);
+int ir_broadcast(const IrType *a, const IrType *b, IrType *out);
+void ir_type_str(const IrType *t, char *buf, size_t n);
 
-/* lower.c: a checked program to a module holding the forward function. */
+/* ir.c: building values.  ir_emit() gives the result its type by the op's
+ * rule; ops whose type is an attribute take it from `type`. */
+int ir_emit(IrFunc *f, IrOp op, int a, int b, int c, const IrType *type,
+	Loc loc);
+int ir_const(IrFunc *f, double v, Loc loc);
+void ir_func_free(IrFunc *f);
+int ir_arity(IrOp op);
+
+/* lower.c: a checked program to a module holding the forward function;
+ * returns NULL after reporting what it cannot lower. */
 IrModule *ir_lower(Program *p, const char *name);
 void ir_module_free(IrModule *m);
 
@@ -93,36 +129,38 @@ void ir_print(const IrModule *m, const char *stage);
 
 /* interp.c: f64 reference semantics. */
 typedef struct IrBatch {
-	const double *params;   /* nparams */
-	const double *inputs;   /* n rows of ninputs */
-	const double *targets;  /* n rows of ntargets */
+	const double *params;   /* param_size elements */
+	const double *inputs;   /* n rows of input_size */
+	const double *targets;  /* n rows of target_size */
 	int n;
 } IrBatch;
 
 double ir_interp(const IrModule *m, const IrBatch *b, double *grad,
 	double *output);
 
-/* ops.c: the per-op rules named by ops.def. */
-typedef struct GradCtx GradCtx;
+/* eval.c: the reference semantics of each op, named by ops.def. */
 typedef struct IrEval {
 	const IrModule *m;
 	const IrBatch *b;
 	double *const *vals;    /* vals[id]: the elements of value id */
 } IrEval;
-typedef void (*IrInterpFn)(const IrEval *e, const IrValue *v, double *out,
-	int n);
+typedef void (*IrEvalFn)(const IrEval *e, const IrValue *v, double *out);
+extern const IrEvalFn ir_eval_fns[IR_NOPS];
+
+/* adjoint.c: the reverse-mode rules, named by ops.def. */
+typedef struct GradCtx GradCtx;
 typedef void (*IrGradFn)(GradCtx *g, int id);
-extern const IrInterpFn ir_interp_fns[IR_NOPS];
 extern const IrGradFn ir_grad_fns[IR_NOPS];
 
-/* grad.c, for the rules in ops.c: the adjoint of value `id`, the function
- * being built, new backward values, and the one way to add a contribution
- * to an operand's adjoint. */
+/* grad.c, for the rules: the adjoint of value `id`, a copy of a value,
+ * new backward values, and the one way to add a contribution to an
+ * operand's adjoint (it reconciles broadcasting and the batch axis). */
 int grad_adjoint(GradCtx *g, int id);
-const IrValue *grad_value(GradCtx *g, int id);
-int back_emit(GradCtx *g, IrOp op, int a, int b);
+IrValue grad_value(GradCtx *g, int id);
+int back_emit(GradCtx *g, IrOp op, int a, int b, int c, const IrType *t);
 int back_const(GradCtx *g, double num);
-int back_powi(GradCtx *g, int x, double n);
+int back_mul(GradCtx *g, int a, int b);
+int back_attr(GradCtx *g, int id, double num, int axis, int n);
 void grad_accum(GradCtx *g, int operand, int contribution);
 
 #endif

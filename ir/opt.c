@@ -67,7 +67,7 @@ compact(IrFunc *f, const char *keep, int *newid, int nparams)
 			continue;
 		}
 		IrValue v = f->v[id];
-		for (int k = 0; k < ir_ops[v.op].arity; k++)
+		for (int k = 0; k < ir_arity(v.op); k++)
 			v.arg[k] = newid[v.arg[k]];
 		newid[id] = n;
 		f->v[n++] = v;
@@ -96,7 +96,8 @@ same(const IrValue *a, const IrValue *b)
 {
 	int arity = ir_ops[a->op].arity;
 
-	if (a->op != b->op || a->slot != b->slot || a->batched != b->batched)
+	if (a->op != b->op || a->slot != b->slot || a->axis != b->axis ||
+	    a->n != b->n || memcmp(&a->type, &b->type, sizeof a->type) != 0)
 		return 0;
 	if (memcmp(&a->num, &b->num, sizeof a->num) != 0)
 		return 0;
