@@ -554,7 +554,7 @@ open_lanes(Emitter *e, int id, const IrType *xt, int axis)
 	out(e, "\tfor (size_t in = 0; in < %ld; in++) {\n", inner);
 	out(e, "\t\tconst size_t i = o * %ld + in;\n", inner);
 	out(e, "\t\tconst size_t first = o * %ld + in;\n", len * inner);
-	out(e, "\t\t(void)i;\n");
+	out(e, "\t\t(void)i, (void)first;\n");
 }
 
 static void
@@ -705,8 +705,8 @@ product(Emitter *e, int id, long m, long k, long n)
 	char a[REF_MAX], bb[REF_MAX], c[REF_MAX], ia[64], ib[64], ic[64];
 
 	own_loops(e, id);
-	snprintf(ia, sizeof ia, "(r * %ld + p)", k);
-	snprintf(ib, sizeof ib, "(p * %ld + c)", n);
+	snprintf(ia, sizeof ia, "(r * %ld + q)", k);
+	snprintf(ib, sizeof ib, "(q * %ld + c)", n);
 	snprintf(ic, sizeof ic, "(r * %ld + c)", n);
 	ref(e, v->arg[0], "b", ia, a);
 	ref(e, v->arg[1], "b", ib, bb);
@@ -718,7 +718,7 @@ product(Emitter *e, int id, long m, long k, long n)
 	out(e, "\tfor (size_t r = 0; r < %ld; r++)\n", m);
 	out(e, "\tfor (size_t c = 0; c < %ld; c++) {\n", n);
 	out(e, "\t\t%s acc = 0;\n", e->real);
-	out(e, "\t\tfor (size_t p = 0; p < %ld; p++)\n", k);
+	out(e, "\t\tfor (size_t q = 0; q < %ld; q++)\n", k);
 	out(e, "\t\t\tacc += %s * %s;\n", a, bb);
 	out(e, "\t\t%s %s= acc;\n\t}\n", c,
 		!v->type.batched && over_batch ? "+" : "");
