@@ -867,6 +867,59 @@ emit_loss_grad(Emitter *e)
 }
 
 static void
+write_input_grad(Emitter *e, int i)
+{
+	const IrData *d = &e->m->inputs[i];
+	int g = e->m->fn.input_grad[i];
+	char src[REF_MAX];
+
+	if (g >= 0)
+		ref(e, g, "b", "k", src);
+	else
+		snprintf(src, sizeof src, "0");
+	out(e, "\tfor (size_t b = 0; b < batch; b++)\n");
+	out(e, "\t\tfor (size_t k = 0; k < %ld; k++)\n", ir_numel(&d->type));
+	out(e, "\t\t\tdinputs[b * %ld + %ld + k] = %s;\n", e->m->input_size,
+		d->column, src);
+}
+
+/* The fused function again, also writing d loss / d inputs, row by row
+ * like the inputs; only when the module was differentiated for it. */
+static void
+emit_loss_grad_inputs(Emitter *e)
+{
+	const IrModule *m = e->m;
+	int *root = malloc(((size_t)m->nparams + m->ninputs + 1) * sizeof *root);
+	int nroots = 0;
+	char loss[REF_MAX];
+
+	root[nroots++] = m->fn.loss;
+	for (int i = 0; i < m->nparams; i++)
+		if (m->fn.grad[i] >= 0)
+			root[nroots++] = m->fn.grad[i];
+	for (int i = 0; i < m->ninputs; i++)
+		if (m->fn.input_grad[i] >= 0)
+			root[nroots++] = m->fn.input_grad[i];
+	char *live = live_for(&m->fn, root, nroots);
+
+	out(e, "\n%s\n%s_loss_grad_inputs(const %s_params *restrict p,\n"
+	       "\t%s_params *restrict grad, %s *restrict dinputs,\n"
+	       "\tconst %s *restrict inputs, const %s *restrict targets,\n"
+	       "\tsize_t batch, void *restrict workspace)\n{\n",
+	       e->real, m->name, m->name, m->name, e->real, e->real, e->real);
+	out(e, "\t(void)p, (void)inputs, (void)targets;\n");
+	emit_body(e, live);
+	for (int i = 0; i < m->nparams; i++)
+		write_grad(e, i);
+	for (int i = 0; i < m->ninputs; i++)
+		write_input_grad(e, i);
+	ref(e, m->fn.loss, "0", "0", loss);
+	out(e, "\treturn %s;\n}\n", loss);
+	free(live);
+	free(root);
+}
+
+static void
 emit_predict(Emitter *e)
 {
 	const IrFunc *f = &e->m->fn;
@@ -918,6 +971,8 @@ cg_emit_source(const IrModule *m, const CgOptions *o, FILE *f)
 	cg_emit_tables(m, o, f, e.size_b, e.size_c);
 	emit_loss(&e);
 	emit_loss_grad(&e);
+	if (m->fn.input_grad)
+		emit_loss_grad_inputs(&e);
 	emit_predict(&e);
 	free(e.off_b);
 	free(e.off_c);

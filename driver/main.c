@@ -29,6 +29,7 @@ typedef struct Options {
 	const char *stage;      /* for --emit=ir */
 	Emit emit;
 	CgPrecision precision;
+	int wrt_inputs;
 } Options;
 
 static const char *const stages[] = { "forward", "grad", "cse", "dce", "opt" };
@@ -50,6 +51,8 @@ usage(FILE *f)
 "  --check             parse and check only\n"
 "  --precision=P       f32 (default) or f64\n"
 "  --name=NAME         C prefix of the generated API (default: from MODEL)\n"
+"  --wrt=inputs        also differentiate with respect to the inputs: adds\n"
+"                      NAME_loss_grad_inputs to the C API\n"
 "  --version           print the version\n"
 "  --help              this text\n"
 "\n"
@@ -122,6 +125,10 @@ parse_args(Options *o, int argc, char **argv)
 			o->precision = CG_F32;
 		} else if (strcmp(a, "--precision=f64") == 0) {
 			o->precision = CG_F64;
+		} else if (strcmp(a, "--wrt=inputs") == 0) {
+			o->wrt_inputs = 1;
+		} else if (strcmp(a, "--wrt=params") == 0) {
+			o->wrt_inputs = 0;
 		} else if (strncmp(a, "--name=", 7) == 0) {
 			o->name = a + 7;
 		} else if (a[0] == '-') {
@@ -328,8 +335,9 @@ emit_c(const IrModule *m, const CgOptions *co, const char *output)
 
 /* Runs the passes in order, stopping to print after `stop` if given. */
 static int
-transform(IrModule *m, const char *stop)
+transform(IrModule *m, const char *stop, int wrt_inputs)
 {
+	m->wrt_inputs = wrt_inputs;
 	if (stop && strcmp(stop, "forward") == 0)
 		return ir_print(m, stop), 1;
 	ir_grad(m);
@@ -361,7 +369,10 @@ compile(const Options *o, Source *src)
 	} else if (o->emit != EMIT_CHECK) {
 		IrModule *m = ir_lower(p, name);
 		CgOptions co = { o->precision, src };
-		if (!transform(m, o->emit == EMIT_IR ? o->stage : NULL)) {
+		if (!m) {
+			status = 1;
+		} else if (!transform(m, o->emit == EMIT_IR ? o->stage : NULL,
+		    o->wrt_inputs)) {
 			if (o->emit == EMIT_C)
 				emit_c(m, &co, o->output);
 			else

@@ -144,10 +144,28 @@ mark_active(GradCtx *g, int nfwd)
 	for (int i = 0; i < nfwd; i++) {
 		const IrValue *v = &g->f->v[i];
 
-		g->active[i] = v->op == IR_param;
+		g->active[i] = v->op == IR_param ||
+			(v->op == IR_input && g->m->wrt_inputs);
 		for (int k = 0; k < ir_arity(v->op); k++)
 			g->active[i] |= g->active[v->arg[k]];
 		mark_suspect(g, i);
+	}
+}
+
+/* Inputs are numbered by column; find each declared input's leaf. */
+static void
+collect_input_grads(IrModule *m, const int *adj, int nfwd)
+{
+	IrFunc *f = &m->fn;
+
+	f->ninputs = m->ninputs;
+	f->input_grad = malloc(((size_t)m->ninputs + 1) * sizeof *f->input_grad);
+	for (int i = 0; i < m->ninputs; i++) {
+		f->input_grad[i] = -1;
+		for (int id = 0; id < nfwd; id++)
+			if (f->v[id].op == IR_input &&
+			    f->v[id].slot == m->inputs[i].column)
+				f->input_grad[i] = adj[id];
 	}
 }
 
@@ -180,6 +198,8 @@ ir_grad(IrModule *m)
 	for (int id = 0; id < nfwd; id++)
 		if (f->v[id].op == IR_param)
 			f->grad[f->v[id].slot] = g.adj[id];
+	if (m->wrt_inputs)
+		collect_input_grads(m, g.adj, nfwd);
 	m->has_grad = 1;
 	free(g.adj);
 	free(g.active);

@@ -14,16 +14,13 @@ elements(const IrValue *v, int batch)
 	return (v->type.batched ? batch : 1) * ir_numel(&v->type);
 }
 
-/* Returns the mean loss; fills grad (param_size elements) when the module
- * is differentiated and grad is given, and output (batch rows of the
- * output's size) when given. */
-double
-ir_interp(const IrModule *m, const IrBatch *b, double *grad, double *output)
+/* Runs the function; vals[id] holds every value afterwards. */
+static double **
+run(const IrModule *m, const IrBatch *b)
 {
 	const IrFunc *f = &m->fn;
 	double **vals = calloc((size_t)f->n + 1, sizeof *vals);
 	IrEval e = { m, b, vals };
-	double loss;
 
 	for (int id = 0; id < f->n; id++) {
 		const IrValue *v = &f->v[id];
@@ -31,6 +28,48 @@ ir_interp(const IrModule *m, const IrBatch *b, double *grad, double *output)
 		vals[id] = calloc((size_t)elements(v, b->n) + 1, sizeof **vals);
 		ir_eval_fns[v->op](&e, v, vals[id]);
 	}
+	return vals;
+}
+
+static void
+release(const IrFunc *f, double **vals)
+{
+	for (int id = 0; id < f->n; id++)
+		free(vals[id]);
+	free(vals);
+}
+
+/* The gradient of the mean loss with respect to each example's inputs,
+ * batch rows of input_size, for a module differentiated wrt inputs. */
+void
+ir_interp_input_grad(const IrModule *m, const IrBatch *b, double *dinputs)
+{
+	const IrFunc *f = &m->fn;
+	double **vals = run(m, b);
+
+	memset(dinputs, 0, (size_t)(b->n * m->input_size) * sizeof *dinputs);
+	for (int i = 0; f->input_grad && i < m->ninputs; i++) {
+		const IrData *d = &m->inputs[i];
+		long n = ir_numel(&d->type);
+		int g = f->input_grad[i];
+		for (long r = 0; g >= 0 && r < b->n; r++)
+			for (long k = 0; k < n; k++)
+				dinputs[r * m->input_size + d->column + k] =
+					vals[g][(f->v[g].type.batched ? r * n : 0)
+					+ k];
+	}
+	release(f, vals);
+}
+
+/* Returns the mean loss; fills grad (param_size elements) when the module
+ * is differentiated and grad is given, and output (batch rows of the
+ * output's size) when given. */
+double
+ir_interp(const IrModule *m, const IrBatch *b, double *grad, double *output)
+{
+	const IrFunc *f = &m->fn;
+	double **vals = run(m, b);
+	double loss;
 
 	loss = vals[f->loss][0];
 	for (int i = 0; grad && m->has_grad && i < m->nparams; i++) {
@@ -51,8 +90,6 @@ ir_interp(const IrModule *m, const IrBatch *b, double *grad, double *output)
 				(size_t)n * sizeof *output);
 	}
 
-	for (int id = 0; id < f->n; id++)
-		free(vals[id]);
-	free(vals);
+	release(f, vals);
 	return loss;
 }

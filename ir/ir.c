@@ -98,7 +98,9 @@ ir_func_free(IrFunc *f)
 {
 	free(f->v);
 	free(f->grad);
+	free(f->input_grad);
 	f->v = NULL;
 	f->grad = NULL;
+	f->input_grad = NULL;
 	f->n = f->cap = 0;
 }

@@ -48,7 +48,8 @@ typedef struct IrFunc {
 	int loss;               /* mean loss over the batch */
 	int output;             /* per-example output, -1 when none */
 	int *grad;              /* d loss / d param i, -1 when identically 0 */
-	int nparams;
+	int *input_grad;        /* d loss / d input i when asked for, or NULL */
+	int nparams, ninputs;
 } IrFunc;
 
 typedef struct IrParam {
@@ -86,6 +87,7 @@ typedef struct IrModule {
 	IrTrain train;
 	IrFunc fn;
 	int has_grad;
+	int wrt_inputs;         /* differentiate with respect to inputs too */
 } IrModule;
 
 typedef struct IrOpInfo {
@@ -116,7 +118,8 @@ int ir_arity(IrOp op);
 IrModule *ir_lower(Program *p, const char *name);
 void ir_module_free(IrModule *m);
 
-/* grad.c: append the adjoint computation; fills fn.grad. */
+/* grad.c: append the adjoint computation; fills fn.grad, and
+ * fn.input_grad when m->wrt_inputs is set. */
 void ir_grad(IrModule *m);
 
 /* opt.c: passes on the fused function. */
@@ -137,6 +140,8 @@ typedef struct IrBatch {
 
 double ir_interp(const IrModule *m, const IrBatch *b, double *grad,
 	double *output);
+void ir_interp_input_grad(const IrModule *m, const IrBatch *b,
+	double *dinputs);
 
 /* eval.c: the reference semantics of each op, named by ops.def. */
 typedef struct IrEval {

@@ -22,6 +22,9 @@ roots(const IrFunc *f, int *out, int nparams)
 	for (int i = 0; f->grad && i < nparams; i++)
 		if (f->grad[i] >= 0)
 			out[n++] = f->grad[i];
+	for (int i = 0; f->input_grad && i < f->ninputs; i++)
+		if (f->input_grad[i] >= 0)
+			out[n++] = f->input_grad[i];
 	return n;
 }
 
@@ -53,6 +56,9 @@ remap_roots(IrFunc *f, const int *newid, int nparams)
 	for (int i = 0; f->grad && i < nparams; i++)
 		if (f->grad[i] >= 0)
 			f->grad[i] = newid[f->grad[i]];
+	for (int i = 0; f->input_grad && i < f->ninputs; i++)
+		if (f->input_grad[i] >= 0)
+			f->input_grad[i] = newid[f->input_grad[i]];
 }
 
 /* Keeps the values for which keep[id] is set, renumbering the rest. */
@@ -80,7 +86,7 @@ void
 ir_dce(IrFunc *f)
 {
 	int np = f->nparams;
-	int *root = malloc(((size_t)np + 2) * sizeof *root);
+	int *root = malloc(((size_t)np + f->ninputs + 2) * sizeof *root);
 	char *live = malloc((size_t)f->n + 1);
 	int *newid = malloc(((size_t)f->n + 1) * sizeof *newid);
 
