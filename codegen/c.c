@@ -24,8 +24,7 @@ typedef struct Emitter {
 	FILE *out;
 	char real[80];          /* the generated floating type's name */
 	const char *fs;         /* "f" on libm names in f32 */
-	long *off_b, *off_c;    /* workspace offset: off_b * batch + off_c */
-	long size_b, size_c;
+	CgPlan plan;            /* the buffers of the function being emitted */
 	IrType loop;            /* the element-wise loop nest now open */
 	int in_loop;
 	int last_line;
@@ -102,19 +101,6 @@ val(const Emitter *e, int id)
 	return &e->m->fn.v[id];
 }
 
-/* Whether value id lives in the workspace rather than being read in place. */
-static int
-stored(const IrValue *v)
-{
-	switch (v->op) {
-	case IR_const: case IR_param: case IR_input: case IR_target:
-	case IR_nbatch: case IR_iota: case IR_bcast:
-		return 0;
-	default:
-		return 1;
-	}
-}
-
 /*
  * The C expression for element `i` (a C expression for the per-example
  * flat index) of example `b` of value id.
@@ -158,12 +144,13 @@ ref(const Emitter *e, int id, const char *b, const char *i, char *buf)
 	default:
 		break;
 	}
+	int w = e->plan.buf[id];
 	if (v->type.batched && n == 1)
-		snprintf(buf, REF_MAX, "v%d[%s]", id, b);
+		snprintf(buf, REF_MAX, "w%d[%s]", w, b);
 	else if (v->type.batched)
-		snprintf(buf, REF_MAX, "v%d[%s * %ld + %s]", id, b, n, i);
+		snprintf(buf, REF_MAX, "w%d[%s * %ld + %s]", w, b, n, i);
 	else
-		snprintf(buf, REF_MAX, "v%d[%s]", id, i);
+		snprintf(buf, REF_MAX, "w%d[%s]", w, i);
 }
 
 /*
@@ -391,7 +378,7 @@ zero(Emitter *e, int id)
 
 	out(e, "\tfor (size_t k = 0; k < %s * %ld; k++)\n", batch_bound(t),
 		ir_numel(t));
-	out(e, "\t\tv%d[k] = 0;\n", id);
+	out(e, "\t\tw%d[k] = 0;\n", e->plan.buf[id]);
 }
 
 static void
@@ -521,7 +508,7 @@ emit_bsum(Emitter *e, int id)
 	out(e, "\t\t%s s = 0;\n", e->real);
 	out(e, "\t\tfor (size_t b = 0; b < batch; b++)\n");
 	out(e, "\t\t\ts += %s;\n", src);
-	out(e, "\t\tv%d[i] = s;\n\t}\n", id);
+	out(e, "\t\tw%d[i] = s;\n\t}\n", e->plan.buf[id]);
 }
 
 /* For reductions and softmax: outer x len x inner lanes of an operand. */
@@ -751,39 +738,18 @@ static const EmitFn emit_fns[IR_NOPS] = {
 #undef OP
 };
 
-/* Every stored value gets a place in the workspace of its own. */
+/* Plans the buffers of a function, declares them, then emits its values. */
 static void
-assign_offsets(Emitter *e)
+emit_body(Emitter *e, const char *live, const int *roots, int nroots)
 {
 	const IrFunc *f = &e->m->fn;
 
-	e->off_b = calloc((size_t)f->n + 1, sizeof *e->off_b);
-	e->off_c = calloc((size_t)f->n + 1, sizeof *e->off_c);
-	for (int id = 0; id < f->n; id++) {
-		const IrValue *v = &f->v[id];
-		if (!stored(v))
-			continue;
-		e->off_b[id] = e->size_b;
-		e->off_c[id] = e->size_c;
-		if (v->type.batched)
-			e->size_b += ir_numel(&v->type);
-		else
-			e->size_c += ir_numel(&v->type);
-	}
-}
-
-static void
-emit_body(Emitter *e, const char *live)
-{
-	const IrFunc *f = &e->m->fn;
-
+	cg_plan(f, live, roots, nroots, &e->plan);
 	out(e, "\t%s *restrict ws = workspace;\n", e->real);
 	out(e, "\t(void)ws, (void)batch;\n");
-	for (int id = 0; id < f->n; id++)
-		if (live[id] && stored(&f->v[id]))
-			out(e, "\t%s *restrict v%d = ws + (size_t)%ld * batch + "
-				"%ld;\n", e->real, id, e->off_b[id],
-				e->off_c[id]);
+	for (int k = 0; k < e->plan.nbuf; k++)
+		out(e, "\t%s *restrict w%d = ws + (size_t)%ld * batch + %ld;\n",
+			e->real, k, e->plan.off_b[k], e->plan.off_c[k]);
 	e->last_line = 0;
 	for (int id = 0; id < f->n; id++)
 		if (live[id])
@@ -791,31 +757,56 @@ emit_body(Emitter *e, const char *live)
 	close_loop(e);
 }
 
-static char *
-live_for(const IrFunc *f, const int *root, int nroots)
+/* The generated functions: what each computes, as roots of the IR. */
+typedef enum Entry { LOSS, LOSS_GRAD, LOSS_GRAD_INPUTS, PREDICT, NENTRIES } Entry;
+
+static int
+roots_of(const IrModule *m, Entry which, int *root)
 {
+	const IrFunc *f = &m->fn;
+	int n = 0;
+
+	if (which == PREDICT) {
+		root[n++] = f->output;
+		return n;
+	}
+	root[n++] = f->loss;
+	for (int i = 0; which != LOSS && i < m->nparams; i++)
+		if (f->grad[i] >= 0)
+			root[n++] = f->grad[i];
+	for (int i = 0; which == LOSS_GRAD_INPUTS && i < m->ninputs; i++)
+		if (f->input_grad[i] >= 0)
+			root[n++] = f->input_grad[i];
+	return n;
+}
+
+static int
+exists(const IrModule *m, Entry which)
+{
+	switch (which) {
+	case LOSS_GRAD_INPUTS:
+		return m->fn.input_grad != NULL;
+	case PREDICT:
+		return m->fn.output >= 0;
+	default:
+		return 1;
+	}
+}
+
+/* Plans, declares and emits the values that `which` needs. */
+static void
+emit_entry_body(Emitter *e, Entry which)
+{
+	const IrFunc *f = &e->m->fn;
+	int *root = malloc(((size_t)e->m->nparams + e->m->ninputs + 2) *
+		sizeof *root);
+	int nroots = roots_of(e->m, which, root);
 	char *live = malloc((size_t)f->n + 1);
 
 	ir_live(f, root, nroots, live);
-	return live;
-}
-
-static void
-emit_loss(Emitter *e)
-{
-	const char *n = e->m->name;
-	char *live = live_for(&e->m->fn, &e->m->fn.loss, 1);
-	char loss[REF_MAX];
-
-	out(e, "\n%s\n%s_loss(const %s_params *restrict p,\n"
-	       "\tconst %s *restrict inputs, const %s *restrict targets,\n"
-	       "\tsize_t batch, void *restrict workspace)\n{\n",
-	       e->real, n, n, e->real, e->real);
-	out(e, "\t(void)p, (void)inputs, (void)targets;\n");
-	emit_body(e, live);
-	ref(e, e->m->fn.loss, "0", "0", loss);
-	out(e, "\treturn %s;\n}\n", loss);
+	emit_body(e, live, root, nroots);
 	free(live);
+	free(root);
 }
 
 static void
@@ -838,35 +829,6 @@ write_grad(Emitter *e, int i)
 }
 
 static void
-emit_loss_grad(Emitter *e)
-{
-	const IrModule *m = e->m;
-	int *root = malloc(((size_t)m->nparams + 1) * sizeof *root);
-	int nroots = 0;
-	char loss[REF_MAX];
-
-	root[nroots++] = m->fn.loss;
-	for (int i = 0; i < m->nparams; i++)
-		if (m->fn.grad[i] >= 0)
-			root[nroots++] = m->fn.grad[i];
-	char *live = live_for(&m->fn, root, nroots);
-
-	out(e, "\n%s\n%s_loss_grad(const %s_params *restrict p,\n"
-	       "\t%s_params *restrict grad, const %s *restrict inputs,\n"
-	       "\tconst %s *restrict targets, size_t batch,\n"
-	       "\tvoid *restrict workspace)\n{\n",
-	       e->real, m->name, m->name, m->name, e->real, e->real);
-	out(e, "\t(void)p, (void)inputs, (void)targets;\n");
-	emit_body(e, live);
-	for (int i = 0; i < m->nparams; i++)
-		write_grad(e, i);
-	ref(e, m->fn.loss, "0", "0", loss);
-	out(e, "\treturn %s;\n}\n", loss);
-	free(live);
-	free(root);
-}
-
-static void
 write_input_grad(Emitter *e, int i)
 {
 	const IrData *d = &e->m->inputs[i];
@@ -883,97 +845,113 @@ write_input_grad(Emitter *e, int i)
 		d->column, src);
 }
 
-/* The fused function again, also writing d loss / d inputs, row by row
- * like the inputs; only when the module was differentiated for it. */
 static void
-emit_loss_grad_inputs(Emitter *e)
+emit_signature(Emitter *e, Entry which)
 {
-	const IrModule *m = e->m;
-	int *root = malloc(((size_t)m->nparams + m->ninputs + 1) * sizeof *root);
-	int nroots = 0;
-	char loss[REF_MAX];
+	const char *n = e->m->name, *r = e->real;
 
-	root[nroots++] = m->fn.loss;
-	for (int i = 0; i < m->nparams; i++)
-		if (m->fn.grad[i] >= 0)
-			root[nroots++] = m->fn.grad[i];
-	for (int i = 0; i < m->ninputs; i++)
-		if (m->fn.input_grad[i] >= 0)
-			root[nroots++] = m->fn.input_grad[i];
-	char *live = live_for(&m->fn, root, nroots);
-
-	out(e, "\n%s\n%s_loss_grad_inputs(const %s_params *restrict p,\n"
-	       "\t%s_params *restrict grad, %s *restrict dinputs,\n"
-	       "\tconst %s *restrict inputs, const %s *restrict targets,\n"
-	       "\tsize_t batch, void *restrict workspace)\n{\n",
-	       e->real, m->name, m->name, m->name, e->real, e->real, e->real);
-	out(e, "\t(void)p, (void)inputs, (void)targets;\n");
-	emit_body(e, live);
-	for (int i = 0; i < m->nparams; i++)
-		write_grad(e, i);
-	for (int i = 0; i < m->ninputs; i++)
-		write_input_grad(e, i);
-	ref(e, m->fn.loss, "0", "0", loss);
-	out(e, "\treturn %s;\n}\n", loss);
-	free(live);
-	free(root);
+	switch (which) {
+	case LOSS:
+		out(e, "\n%s\n%s_loss(const %s_params *restrict p,\n"
+		       "\tconst %s *restrict inputs, const %s *restrict targets,\n"
+		       "\tsize_t batch, void *restrict workspace)\n{\n",
+		       r, n, n, r, r);
+		break;
+	case LOSS_GRAD:
+		out(e, "\n%s\n%s_loss_grad(const %s_params *restrict p,\n"
+		       "\t%s_params *restrict grad, const %s *restrict inputs,\n"
+		       "\tconst %s *restrict targets, size_t batch,\n"
+		       "\tvoid *restrict workspace)\n{\n", r, n, n, n, r, r);
+		break;
+	case LOSS_GRAD_INPUTS:
+		out(e, "\n%s\n%s_loss_grad_inputs(const %s_params *restrict p,\n"
+		       "\t%s_params *restrict grad, %s *restrict dinputs,\n"
+		       "\tconst %s *restrict inputs, const %s *restrict targets,\n"
+		       "\tsize_t batch, void *restrict workspace)\n{\n",
+		       r, n, n, n, r, r, r);
+		break;
+	default:
+		out(e, "\nvoid\n%s_predict(const %s_params *restrict p,\n"
+		       "\tconst %s *restrict inputs, size_t batch,\n"
+		       "\t%s *restrict out, void *restrict workspace)\n{\n",
+		       n, n, r, r);
+		break;
+	}
 }
 
+/* One public function: signature, body, then its results. */
 static void
-emit_predict(Emitter *e)
+emit_entry(Emitter *e, Entry which)
 {
-	const IrFunc *f = &e->m->fn;
-	const char *n = e->m->name;
-	char o[REF_MAX];
+	const IrModule *m = e->m;
+	char res[REF_MAX];
 
-	out(e, "\nvoid\n%s_predict(const %s_params *restrict p,\n"
-	       "\tconst %s *restrict inputs, size_t batch,\n"
-	       "\t%s *restrict out, void *restrict workspace)\n{\n",
-	       n, n, e->real, e->real);
+	emit_signature(e, which);
 	out(e, "\t(void)p, (void)inputs;\n");
-	if (f->output < 0) {
+	if (which != PREDICT)
+		out(e, "\t(void)targets;\n");
+	if (which == PREDICT && m->fn.output < 0) {
 		out(e, "\t(void)out, (void)batch, (void)workspace;\n}\n");
 		return;
 	}
-	char *live = live_for(f, &f->output, 1);
-	long size = ir_numel(&f->v[f->output].type);
-	emit_body(e, live);
-	ref(e, f->output, "b", "i", o);
-	out(e, "\tfor (size_t b = 0; b < batch; b++)\n");
-	out(e, "\t\tfor (size_t i = 0; i < %ld; i++)\n", size);
-	out(e, "\t\t\tout[b * %ld + i] = %s;\n}\n", size, o);
-	free(live);
+	emit_entry_body(e, which);
+	for (int i = 0; which != LOSS && which != PREDICT && i < m->nparams; i++)
+		write_grad(e, i);
+	for (int i = 0; which == LOSS_GRAD_INPUTS && i < m->ninputs; i++)
+		write_input_grad(e, i);
+	if (which == PREDICT) {
+		long size = ir_numel(&m->fn.v[m->fn.output].type);
+		ref(e, m->fn.output, "b", "i", res);
+		out(e, "\tfor (size_t b = 0; b < batch; b++)\n");
+		out(e, "\t\tfor (size_t i = 0; i < %ld; i++)\n", size);
+		out(e, "\t\t\tout[b * %ld + i] = %s;\n}\n", size, res);
+	} else {
+		ref(e, m->fn.loss, "0", "0", res);
+		out(e, "\treturn %s;\n}\n", res);
+	}
+	cg_plan_free(&e->plan);
 }
 
+/* The workspace must fit the largest function's buffers. */
 static void
-setup(Emitter *e, const IrModule *m, const CgOptions *o, FILE *f)
+workspace_needed(const IrModule *m, long *size_b, long *size_c)
 {
-	memset(e, 0, sizeof *e);
-	e->m = m;
-	e->o = o;
-	e->out = f;
-	snprintf(e->real, sizeof e->real, "%s_real", m->name);
-	e->fs = o->precision == CG_F32 ? "f" : "";
-	assign_offsets(e);
+	const IrFunc *f = &m->fn;
+	int *root = malloc(((size_t)m->nparams + m->ninputs + 2) * sizeof *root);
+	char *live = malloc((size_t)f->n + 1);
+
+	*size_b = *size_c = 0;
+	for (Entry w = 0; w < NENTRIES; w++) {
+		CgPlan p;
+		if (!exists(m, w))
+			continue;
+		int n = roots_of(m, w, root);
+		ir_live(f, root, n, live);
+		cg_plan(f, live, root, n, &p);
+		*size_b = p.size_b > *size_b ? p.size_b : *size_b;
+		*size_c = p.size_c > *size_c ? p.size_c : *size_c;
+		cg_plan_free(&p);
+	}
+	free(root);
+	free(live);
 }
 
 void
 cg_emit_source(const IrModule *m, const CgOptions *o, FILE *f)
 {
-	Emitter e;
+	Emitter e = { .m = m, .o = o, .out = f };
+	long size_b, size_c;
 
-	setup(&e, m, o, f);
+	snprintf(e.real, sizeof e.real, "%s_real", m->name);
+	e.fs = o->precision == CG_F32 ? "f" : "";
+	workspace_needed(m, &size_b, &size_c);
 	out(&e, "/*\n * %s.c - generated by dlc from ", m->name);
 	cg_comment_text(f, m->path, strlen(m->path));
 	out(&e, ".\n * The API is documented in %s.h.\n */\n", m->name);
 	out(&e, "#include <math.h>\n#include <stddef.h>\n#include <stdint.h>\n");
 	out(&e, "\n#include \"%s.h\"\n", m->name);
-	cg_emit_tables(m, o, f, e.size_b, e.size_c);
-	emit_loss(&e);
-	emit_loss_grad(&e);
-	if (m->fn.input_grad)
-		emit_loss_grad_inputs(&e);
-	emit_predict(&e);
-	free(e.off_b);
-	free(e.off_c);
+	cg_emit_tables(m, o, f, size_b, size_c);
+	for (Entry w = 0; w < NENTRIES; w++)
+		if (exists(m, w) || w == PREDICT)
+			emit_entry(&e, w);
 }

@@ -29,6 +29,21 @@ void cg_emit_glue(const IrModule *m, const CgOptions *o, FILE *out);
 const char *cg_ident(const char *name, char *buf, size_t n);
 void cg_comment_text(FILE *out, const char *s, size_t len);
 
+/* plan.c: where each value of one generated function lives.  buf[id] is
+ * the value's buffer (-1 when it is read in place or not live); buffer k
+ * starts at off_b[k] * batch + off_c[k] elements into the workspace. */
+typedef struct CgPlan {
+	int *buf;
+	int nbuf;
+	long *off_b, *off_c;
+	long size_b, size_c;
+} CgPlan;
+
+int cg_stored(const IrValue *v);
+void cg_plan(const IrFunc *f, const char *live, const int *roots, int nroots,
+	CgPlan *p);
+void cg_plan_free(CgPlan *p);
+
 /* tables.c: the parameter table, workspace size and initialiser; the
  * workspace holds size_b elements per example plus size_c. */
 void cg_emit_tables(const IrModule *m, const CgOptions *o, FILE *f,

@@ -58,6 +58,12 @@ ir_arity(IrOp op)
 	return ir_ops[op].arity;
 }
 
+int
+ir_elementwise(IrOp op)
+{
+	return type_rules[op] == type_map || type_rules[op] == type_broadcast;
+}
+
 static int
 append(IrFunc *f, IrValue v)
 {

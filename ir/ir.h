@@ -112,6 +112,7 @@ int ir_emit(IrFunc *f, IrOp op, int a, int b, int c, const IrType *type,
 int ir_const(IrFunc *f, double v, Loc loc);
 void ir_func_free(IrFunc *f);
 int ir_arity(IrOp op);
+int ir_elementwise(IrOp op);
 
 /* lower.c: a checked program to a module holding the forward function;
  * returns NULL after reporting what it cannot lower. */

@@ -289,7 +289,8 @@ static LV
 lower_softmax(Lower *l, const Expr *e, IrOp op)
 {
 	LV x = lower_expr(l, e->args[0]);
-	int id = emit(l, op, x.id, -1, -1, NULL, e->loc);
+	IrType t = l->f->v[x.id].type;
+	int id = emit(l, op, x.id, -1, -1, &t, e->loc);
 
 	return (LV){ with_attr(l, id, 0, e->args[0]->shape.rank - 1 + x.varies,
 		0), x.varies };

@@ -104,7 +104,9 @@ static int b_rlse_all(IrModule *m) { return reduction(m, IR_rlse, -1); }
 static int
 normalised(IrModule *m, IrOp op, int axis)
 {
-	return tb_attr(m, tb_op(m, op, tb_param(m, 2, 2, 4), -1, -1, NULL), 0,
+	IrType t = tb_type(0, 2, 2, 4);
+
+	return tb_attr(m, tb_op(m, op, tb_param(m, 2, 2, 4), -1, -1, &t), 0,
 		axis, 0);
 }
 
