@@ -22,6 +22,10 @@ typedef struct CgOptions {
 
 void cg_emit_header(const IrModule *m, const CgOptions *o, FILE *out);
 void cg_emit_source(const IrModule *m, const CgOptions *o, FILE *out);
+
+/* The workspace NAME_workspace_size() asks for, in elements: size_b per
+ * example plus size_c, the most any generated function needs. */
+void cg_workspace(const IrModule *m, long *size_b, long *size_c);
 void cg_emit_glue(const IrModule *m, const CgOptions *o, FILE *out);
 
 /* c.c: a .dl name as a C identifier that cannot clash with C or with

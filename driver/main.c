@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cg.h"
+#include "pipeline.h"
 
 #define DLC_VERSION "0.1.0"
 
@@ -29,10 +30,8 @@ typedef struct Options {
 	const char *stage;      /* for --emit=ir */
 	Emit emit;
 	CgPrecision precision;
-	int wrt_inputs;
+	Pipeline pipeline;
 } Options;
-
-static const char *const stages[] = { "forward", "grad", "cse", "dce", "opt" };
 
 static void
 usage(FILE *f)
@@ -45,8 +44,11 @@ usage(FILE *f)
 "  -o PATH             output: the trainer binary (default: MODEL), or for\n"
 "                      --emit=c a directory DIR/ or a file NAME.c\n"
 "  --emit=c            write NAME.h and NAME.c, the model's C API\n"
-"  --emit=ir[=STAGE]   print the IR after STAGE: forward, grad, cse, dce,\n"
-"                      opt (default opt, the final form)\n"
+"  --emit=ir[=STAGE]   print the IR after STAGE: forward, grad, fold,\n"
+"                      simplify, cse, dce, opt (default opt, the final form)\n"
+"  -O0 .. -O3          optimisation level (default -O2)\n"
+"  --print-after=PASS  print the IR after PASS (or all) as it runs\n"
+"  --stats             print op counts, flops and workspace, then stop\n"
 "  --emit=ast          print the checked syntax tree\n"
 "  --check             parse and check only\n"
 "  --precision=P       f32 (default) or f64\n"
@@ -92,11 +94,9 @@ parse_emit(Options *o, const char *v)
 	} else if (strncmp(v, "ir", 2) == 0 && (v[2] == '\0' || v[2] == '=')) {
 		o->emit = EMIT_IR;
 		o->stage = v[2] ? v + 3 : "opt";
-		for (size_t i = 0; i < sizeof stages / sizeof *stages; i++)
-			if (strcmp(o->stage, stages[i]) == 0)
-				return;
-		die("unknown IR stage '%s'; expected forward, grad, cse, dce "
-			"or opt", o->stage);
+		if (!ir_pass_exists(o->stage))
+			die("unknown IR stage '%s'; expected forward, grad, fold, "
+				"simplify, cse, dce or opt", o->stage);
 	} else {
 		die("unknown --emit kind '%s'; expected c, ir or ast", v);
 	}
@@ -126,9 +126,18 @@ parse_args(Options *o, int argc, char **argv)
 		} else if (strcmp(a, "--precision=f64") == 0) {
 			o->precision = CG_F64;
 		} else if (strcmp(a, "--wrt=inputs") == 0) {
-			o->wrt_inputs = 1;
+			o->pipeline.wrt_inputs = 1;
 		} else if (strcmp(a, "--wrt=params") == 0) {
-			o->wrt_inputs = 0;
+			o->pipeline.wrt_inputs = 0;
+		} else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' &&
+		    a[2] <= '3' && !a[3]) {
+			o->pipeline.level = a[2] - '0';
+		} else if (strncmp(a, "--print-after=", 14) == 0) {
+			o->pipeline.print_after = a + 14;
+			if (!ir_pass_exists(a + 14) && strcmp(a + 14, "all"))
+				die("unknown pass '%s' for --print-after", a + 14);
+		} else if (strcmp(a, "--stats") == 0) {
+			o->pipeline.stats = 1;
 		} else if (strncmp(a, "--name=", 7) == 0) {
 			o->name = a + 7;
 		} else if (a[0] == '-') {
@@ -333,27 +342,6 @@ emit_c(const IrModule *m, const CgOptions *co, const char *output)
 	write_c(m, co, dir, 0);
 }
 
-/* Runs the passes in order, stopping to print after `stop` if given. */
-static int
-transform(IrModule *m, const char *stop, int wrt_inputs)
-{
-	m->wrt_inputs = wrt_inputs;
-	if (stop && strcmp(stop, "forward") == 0)
-		return ir_print(m, stop), 1;
-	ir_grad(m);
-	if (stop && strcmp(stop, "grad") == 0)
-		return ir_print(m, stop), 1;
-	ir_cse(&m->fn);
-	if (stop && strcmp(stop, "cse") == 0)
-		return ir_print(m, stop), 1;
-	ir_dce(&m->fn);
-	if (stop && strcmp(stop, "dce") == 0)
-		return ir_print(m, stop), 1;
-	if (stop)
-		return ir_print(m, stop), 1;
-	return 0;
-}
-
 static int
 compile(const Options *o, Source *src)
 {
@@ -371,8 +359,7 @@ compile(const Options *o, Source *src)
 		CgOptions co = { o->precision, src };
 		if (!m) {
 			status = 1;
-		} else if (!transform(m, o->emit == EMIT_IR ? o->stage : NULL,
-		    o->wrt_inputs)) {
+		} else if (!run_pipeline(m, &o->pipeline, &co)) {
 			if (o->emit == EMIT_C)
 				emit_c(m, &co, o->output);
 			else
@@ -389,11 +376,13 @@ compile(const Options *o, Source *src)
 int
 main(int argc, char **argv)
 {
-	Options o = { .precision = CG_F32 };
+	Options o = { .precision = CG_F32, .pipeline.level = 2 };
 	Source *src;
 	int status;
 
 	parse_args(&o, argc, argv);
+	if (o.emit == EMIT_IR)
+		o.pipeline.stop = o.stage;
 	if (o.name && !valid_name(o.name))
 		die("--name needs a C identifier of at most 48 characters, "
 			"not '%s'", o.name);

@@ -123,9 +123,25 @@ void ir_module_free(IrModule *m);
  * fn.input_grad when m->wrt_inputs is set. */
 void ir_grad(IrModule *m);
 
-/* opt.c: passes on the fused function. */
+/* opt.c, simplify.c: passes on the fused function. */
 void ir_cse(IrFunc *f);
 void ir_dce(IrFunc *f);
+void ir_fold(IrFunc *f);
+void ir_simplify(IrFunc *f);
+
+/* passes.c: the pipeline for -O0 to -O3. */
+typedef int (*IrPassHook)(const IrModule *m, const char *pass, void *ctx);
+int ir_optimise(IrModule *m, int level, IrPassHook after, void *ctx);
+int ir_pass_exists(const char *name);
+
+/* stats.c: op counts, floating-point operations, workspace bytes. */
+typedef struct IrStats {
+	int ops;                /* live ops, leaves excluded */
+	double flops_example;   /* per example */
+	double flops_batch;     /* once per batch, whatever its size */
+} IrStats;
+
+IrStats ir_stats(const IrFunc *f, const int *roots, int nroots);
 int ir_live(const IrFunc *f, const int *roots, int nroots, char *live);
 
 /* print.c */
