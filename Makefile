@@ -71,7 +71,7 @@ $(BUILD)/libdlc.a: $(COMPILER_OBJ)
 
 $(BUILD)/dlc: $(BUILD)/obj/driver/main.o $(BUILD)/obj/driver/pipeline.o \
               $(BUILD)/libdlc.a
-	$(CC) $(ALL_CFLAGS) $^ -lm -o $@
+	$(CC) $(ALL_CFLAGS) $^ -lm -pthread -o $@
 
 $(BUILD)/libdlrt-f32.a: $(RUNTIME_SRC) runtime/dlrt.h
 	@mkdir -p $(BUILD)/obj/rt-f32

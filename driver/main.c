@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -373,6 +374,45 @@ compile(const Options *o, Source *src)
 	return status;
 }
 
+typedef struct Job {
+	const Options *o;
+	Source *src;
+	int status;
+} Job;
+
+static void *
+run_job(void *arg)
+{
+	Job *j = arg;
+
+	j->status = compile(j->o, j->src);
+	return NULL;
+}
+
+/*
+ * The stages recurse over expression trees, and a long sum written on one
+ * line is a tree as deep as it is long.  A thread with a stack of its own
+ * (address space, touched only as deep as it goes) lets them without
+ * limits that real programs would hit.
+ */
+static int
+compile_on_big_stack(const Options *o, Source *src)
+{
+	Job job = { o, src, 1 };
+	pthread_attr_t attr;
+	pthread_t t;
+
+	pthread_attr_init(&attr);
+	if (pthread_attr_setstacksize(&attr, (size_t)1 << 30) != 0 ||
+	    pthread_create(&t, &attr, run_job, &job) != 0) {
+		pthread_attr_destroy(&attr);
+		return compile(o, src);
+	}
+	pthread_join(t, NULL);
+	pthread_attr_destroy(&attr);
+	return job.status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -389,7 +429,7 @@ main(int argc, char **argv)
 	src = src_load(o.input);
 	if (!src)
 		die("cannot read %s", o.input);
-	status = compile(&o, src);
+	status = compile_on_big_stack(&o, src);
 	if (src->nerrors > src->max_errors)
 		fprintf(stderr, "%s: %d errors in all; only the first %d are "
 			"shown\n", o.input, src->nerrors, src->max_errors);

@@ -27,28 +27,31 @@ same_type(const IrFunc *f, int a, int b)
 	return memcmp(&f->v[a].type, &f->v[b].type, sizeof(IrType)) == 0;
 }
 
-/* The folded value of an element-wise op whose operands are constants. */
+/* The folded value of an element-wise op whose operands are constants:
+ * the op alone, in a function of its own, through the interpreter. */
 static double
 fold_value(const IrFunc *f, const IrValue *v)
 {
-	IrModule m = { .fn = *f };
-	double **vals = calloc((size_t)f->n + 1, sizeof *vals);
-	double *out = calloc((size_t)ir_numel(&v->type) + 1, sizeof *out);
-	double one[3], result;
+	IrValue tiny[4];
+	IrModule m = { .fn = { .v = tiny, .n = 0 } };
+	double one[3], out, *vals[4];
 	IrBatch batch = { .n = 1 };
 	IrEval e = { &m, &batch, vals };
+	int k, arity = ir_arity(v->op);
 
-	for (int k = 0; k < ir_arity(v->op); k++) {
-		one[k] = f->v[v->arg[k]].num;
-		vals[v->arg[k]] = &one[k];
+	for (k = 0; k < arity; k++) {
+		tiny[k] = f->v[v->arg[k]];
+		one[k] = tiny[k].num;
+		vals[k] = &one[k];
 	}
-	IrValue scalar = *v;
-	scalar.type.rank = 0;
-	ir_eval_fns[v->op](&e, &scalar, out);
-	result = out[0];
-	free(out);
-	free(vals);
-	return result;
+	tiny[k] = *v;
+	tiny[k].type.rank = 0;
+	tiny[k].type.batched = 0;
+	for (int j = 0; j < arity; j++)
+		tiny[k].arg[j] = j;
+	m.fn.n = k + 1;
+	ir_eval_fns[v->op](&e, &tiny[k], &out);
+	return out;
 }
 
 static int
