@@ -42,7 +42,7 @@ read_log(const char *path, double *first, double *last)
 
 	assert_non_null(f);
 	assert_non_null(fgets(line, sizeof line, f));
-	assert_string_equal(line, "epoch,loss\n");
+	assert_string_equal(line, "epoch,train_loss,val_loss,metric,seconds\n");
 	while (fgets(line, sizeof line, f)) {
 		long epoch;
 		double loss;
@@ -67,7 +67,7 @@ test_polyfit_trains(void **state)
 
 	snprintf(log, sizeof log, "%s.log.csv", bin);
 	snprintf(cmd, sizeof cmd, "'%s' --data '%s/examples/data/polyfit.csv' "
-		"--log '%s'", bin, DLC_ROOT, log);
+		"--log '%s' --quiet", bin, DLC_ROOT, log);
 	if (run_cmd(cmd, &out) != 0)
 		fail_msg("%s\n%s", cmd, out);
 	assert_non_null(strstr(out, "k5 = "));
@@ -103,9 +103,11 @@ typedef struct BadData {
 static const BadData bad_data[] = {
 	{ "x,y\n1,2\n3\n", ":3: expected 2 columns, got 1" },
 	{ "x,y\n1,2\n3,abc\n", ":3: column 2: 'abc' is not a number" },
-	{ "1,2\nnan,1\n", ":2: column 1: value is not finite" },
-	{ "x,y,z\n1,2\n", ":1: header has 3 columns, expected 2" },
-	{ "", ": no data rows" },
+	{ "1,2\nnan,1\n", ":2: column 1: 'nan' is not a finite number" },
+	{ "1,2\n3,-inf\n", ":2: column 2: '-inf' is not a finite number" },
+	{ "x,y,z\n1,2\n", ":1: header: expected 2 columns, got 3" },
+	{ "", ": empty file" },
+	{ "\n\n", ": empty file" },
 	{ "x,y\n", ": no data rows" },
 };
 
@@ -141,8 +143,8 @@ test_flags(void **state)
 
 	snprintf(cmd, sizeof cmd, "'%s' --help", bin);
 	assert_int_equal(run_cmd(cmd, &out), 0);
-	assert_non_null(strstr(out, "--epochs N      passes over the data "
-		"(default 2000)"));
+	assert_non_null(strstr(out, "--epochs N           train until this many epochs are "
+		"done (default 2000)"));
 	free(out);
 	snprintf(cmd, sizeof cmd, "'%s' 2>&1", bin);
 	assert_int_equal(run_cmd(cmd, &out), 2);
