@@ -2,7 +2,7 @@
  * data.c - reading examples from CSV.
  *
  * A row holds the flattened inputs, then the targets, in declaration order.
- * The first line is a header when any of its fields is not a number; a
+ * The first line is a header when none of its fields is a number; a
  * header must still have the right number of columns.  Any malformed row
  * stops loading with the file, line and column at fault: training on a
  * silently skipped or misread row would be a wrong answer.
@@ -122,6 +122,8 @@ fail(Reader *r, long line, const char *fmt, ...)
 	return -1;
 }
 
+/* A header names columns, so none of its fields is a number; a first
+ * line with some numbers is data, and a bad field in it is reported. */
 static int
 is_header(const char *line)
 {
@@ -131,10 +133,10 @@ is_header(const char *line)
 	for (;;) {
 		const char *comma = strchr(p, ',');
 		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		if (!field_value(p, len, &v))
-			return 1;
-		if (!comma)
+		if (field_value(p, len, &v))
 			return 0;
+		if (!comma)
+			return 1;
 		p = comma + 1;
 	}
 }

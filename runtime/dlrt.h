@@ -265,6 +265,7 @@ typedef struct RtConfig {
 	double val_split;
 	int standardize;
 	RtOptim optim;
+	int optimizer_given;    /* --optimizer overrides a checkpoint's */
 	long epochs, batch;
 	uint64_t seed;
 	RtSchedule schedule;

@@ -210,6 +210,7 @@ set_flag(const RtModel *m, const Flag *f, RtConfig *c, const char *v)
 	case F_OPT:
 		if (rt_optim_parse(v, &c->optim.kind))
 			bad_value(f);
+		c->optimizer_given = 1;
 		break;
 	case F_SCHED:
 		for (int i = 0; i < 3; i++)
@@ -323,12 +324,16 @@ start_state(Run *r)
 	}
 	r->m->init(r->s.params, r->c.seed);
 	r->s.epoch_rng = r->c.seed;
+	r->s.opt = r->c.optim.kind;
 	if (r->c.load_path && rt_ckpt_load(r->c.load_path, r->m, &r->s,
 	    r->err, sizeof r->err))
 		return -1;
+	if (r->c.load_path && !r->c.optimizer_given)
+		r->c.optim.kind = r->s.opt;
 	if (r->s.opt != r->c.optim.kind) {
 		/* another optimiser's moments mean nothing to this one */
-		fprintf(stderr, "note: the checkpoint's %s state is dropped; "
+		if (r->c.data_path)
+			fprintf(stderr, "note: the checkpoint's %s state is dropped; "
 			"%s starts afresh\n", rt_optim_name(r->s.opt),
 			rt_optim_name(r->c.optim.kind));
 		memset(r->s.buf1, 0, r->s.nparams * sizeof *r->s.buf1);

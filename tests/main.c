@@ -72,7 +72,7 @@ int
 main(void)
 {
 	TestList (*const lists[])(void) = {
-		frontend_tests, grad_tests, trainer_tests,
+		frontend_tests, grad_tests, trainer_tests, runtime_tests,
 	};
 	struct CMUnitTest *all = NULL;
 	size_t n = 0;
