@@ -157,11 +157,11 @@ typedef struct RtState {
 	size_t nparams;
 	rt_real *params;
 	RtOptKind opt;          /* the kind buf1 and buf2 belong to */
-	rt_real *buf1, *buf2;   /* sgd: momentum; adam(w): first, second moment */
+	rt_real *buf1, *buf2;   /* sgd: momentum; adam(w): the two moments */
 	uint64_t step;          /* optimiser steps taken */
 	long epoch;             /* epochs completed */
 	size_t pos;             /* examples done in the unfinished epoch */
-	uint64_t epoch_rng;     /* the shuffle generator at that epoch's start */
+	uint64_t epoch_rng;     /* the shuffle generator at its start */
 	double epoch_loss;      /* sum of batch loss * batch size so far */
 	double best_val;        /* early stopping: best validation loss ... */
 	long best_epoch;        /* ... and when; 0 before any */

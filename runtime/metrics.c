@@ -89,7 +89,8 @@ score(RtEval *e, const rt_real *tg, size_t len, double *sq, double *ab,
 			continue;
 		}
 		for (int c = 0; c < no; c++) {
-			double d = (double)o[c] - (double)tg[b * (size_t)no + c];
+			double d = (double)o[c] -
+				(double)tg[b * (size_t)no + c];
 			*sq += d * d;
 			*ab += fabs(d);
 		}
@@ -119,8 +120,9 @@ rt_evaluate(RtEval *e, const rt_real *params, const RtData *d)
 	}
 	e->r.loss = loss / (double)d->n;
 	e->r.accuracy = (double)right / (double)d->n;
-	e->r.mse = sq / ((double)d->n * (double)(m->noutputs ? m->noutputs : 1));
-	e->r.mae = ab / ((double)d->n * (double)(m->noutputs ? m->noutputs : 1));
+	double values = (double)d->n * (double)(m->noutputs ? m->noutputs : 1);
+	e->r.mse = sq / values;
+	e->r.mae = ab / values;
 }
 
 double

@@ -60,7 +60,8 @@ copy_row(RtData *to, size_t i, const RtData *from, size_t j)
 {
 	size_t ni = (size_t)from->ninputs, nt = (size_t)from->ntargets;
 
-	memcpy(to->inputs + i * ni, from->inputs + j * ni, ni * sizeof(rt_real));
+	memcpy(to->inputs + i * ni, from->inputs + j * ni,
+		ni * sizeof(rt_real));
 	memcpy(to->targets + i * nt, from->targets + j * nt,
 		nt * sizeof(rt_real));
 }

@@ -228,7 +228,8 @@ end_epoch(Trainer *t, long e, double train, double secs)
 		fprintf(stderr, "error: %s\n", err);
 		return RT_FAILED;
 	}
-	if (t->val && t->c->patience > 0 && e - s->best_epoch >= t->c->patience)
+	if (t->val && t->c->patience > 0 &&
+	    e - s->best_epoch >= t->c->patience)
 		return RT_EARLY;
 	return RT_DONE;
 }

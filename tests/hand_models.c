@@ -174,7 +174,8 @@ linear_loss(const rt_real *p, const rt_real *in, const rt_real *tg, size_t n,
 	for (size_t b = 0; b < n; b++) {
 		linear_out(p, in + b * LD, o);
 		for (int j = 0; j < LO; j++)
-			loss += (o[j] - tg[b * LO + j]) * (o[j] - tg[b * LO + j]);
+			loss += (o[j] - tg[b * LO + j]) *
+				(o[j] - tg[b * LO + j]);
 	}
 	return (rt_real)(loss / (double)n);
 }

@@ -842,7 +842,10 @@ test_cli_class_model(void **state)
 		"--params-out p.json --plot p.svg --log l.csv 2>err.txt && "
 		"'%s' --load m.ckpt --eval s.csv && '%s' --params-in p.json "
 		"--load m.ckpt --predict s.csv --out pred.csv && wc -l < pred.csv "
-		"&& tail -1 l.csv && grep -c epoch err.txt", dir, bin, bin, bin);
+		"&& tail -1 l.csv && grep -c epoch err.txt && '%s' --load m.ckpt "
+		"--predict s.csv | cmp - pred.csv && '%s' --params-in p.json "
+		"--predict s.csv --out raw.csv && ! cmp -s raw.csv pred.csv && "
+		"echo scaled", dir, bin, bin, bin, bin, bin);
 	if (run_cmd(cmd, &out) != 0)
 		fail_msg("%s\n%s", cmd, out);
 	/* after 30 epochs the separable data are nearly all right */
@@ -855,7 +858,7 @@ test_cli_class_model(void **state)
 	assert_non_null(strstr(out, "confusion (rows: true class, columns: "
 		"predicted)\n             0       1       2\n"));
 	assert_non_null(strstr(out, "\n200\n30,"));
-	assert_non_null(strstr(out, "\n30\n"));
+	assert_non_null(strstr(out, "\n30\nscaled\n"));
 	free(out);
 }
 
