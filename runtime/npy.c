@@ -160,6 +160,9 @@ npy_open(Npy *a, const char *path, char *err, size_t errlen)
 			strerror(errno));
 	if (parse_header(a, err, errlen))
 		return -1;
+	/* a shape whose byte count overflows cannot match any real file */
+	if (a->cols == 0 || a->rows > SIZE_MAX / a->cols / (size_t)a->size)
+		return fail(err, errlen, path, "shape too large for its data");
 	size_t want = a->rows * a->cols * (size_t)a->size;
 	size_t have = a->len - (size_t)(a->data - (unsigned char *)a->text);
 	if (have < want)

@@ -333,6 +333,11 @@ test_npy(void **state)
 	assert_int_equal(rt_read_npy(&hand_softmax, x, y, &d, err,
 		sizeof err), -1);
 	assert_non_null(strstr(err, "has 2 examples but the inputs have 3"));
+	write_bytes(x, buf, npy(buf, "<f8", "(4611686018427387904, 4)", xs,
+		sizeof xs, 0));
+	assert_int_equal(rt_read_npy(&hand_softmax, x, NULL, &d, err,
+		sizeof err), -1);
+	assert_non_null(strstr(err, "shape too large for its data"));
 	write_text(x, "not numpy at all\n");
 	assert_int_equal(rt_read_npy(&hand_softmax, x, NULL, &d, err,
 		sizeof err), -1);
