@@ -27,7 +27,10 @@ COMPILER_SRC := lexer/source.c lexer/arena.c parser/parse.c parser/check.c \
            codegen/header.c codegen/glue.c
 COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/obj/%.o) \
            $(BUILD)/obj/gen/lexer.o $(BUILD)/obj/gen/parser.o
-RUNTIME_SRC := runtime/data.c runtime/rng.c runtime/train.c runtime/main.c
+RUNTIME_SRC := runtime/data.c runtime/npy.c runtime/table.c \
+           runtime/model.c runtime/rng.c runtime/optim.c runtime/ckpt.c \
+           runtime/json.c runtime/metrics.c runtime/progress.c \
+           runtime/plot.c runtime/train.c runtime/main.c
 HEADERS := $(wildcard lexer/*.h parser/*.h ir/*.h ir/*.def codegen/*.h \
            driver/*.h) \
            $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h

@@ -2,7 +2,7 @@
  * data.c - reading examples from CSV.
  *
  * A row holds the flattened inputs, then the targets, in declaration order.
- * The first line is a header when any of its fields is not a number; a
+ * The first line is a header when none of its fields is a number; a
  * header must still have the right number of columns.  Any malformed row
  * stops loading with the file, line and column at fault: training on a
  * silently skipped or misread row would be a wrong answer.
@@ -16,13 +16,20 @@
 #include "dlrt.h"
 
 typedef struct Reader {
+	int ninputs, ntcols;    /* columns of inputs and of targets */
+	const int *classes;     /* per target column: K, or 0 when real */
 	const char *path;
 	char *err;
 	size_t errlen;
+	int ncols;              /* columns per row once known, else 0 */
+	int keep_targets;
+	size_t cap;             /* rows allocated in the RtData */
+	double *row;
 } Reader;
 
-static char *
-slurp(const char *path, size_t *len)
+/* The whole file, NUL-terminated; NULL with errno set on failure. */
+char *
+rt_slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
@@ -38,6 +45,7 @@ slurp(const char *path, size_t *len)
 			if (!grown) {
 				free(buf);
 				fclose(f);
+				errno = ENOMEM;
 				return NULL;
 			}
 			buf = grown;
@@ -47,7 +55,13 @@ slurp(const char *path, size_t *len)
 			break;
 		*len += got;
 	}
+	int bad = ferror(f);
 	fclose(f);
+	if (bad) {
+		free(buf);
+		errno = EIO;
+		return NULL;
+	}
 	buf[*len] = '\0';
 	return buf;
 }
@@ -62,22 +76,29 @@ count_fields(const char *line)
 	return n;
 }
 
-/* Parses one field; 0 when it is not a number. */
+/* Trims blanks and copies one field into buf; 0 when it does not fit. */
 static int
-field_value(const char *s, size_t len, double *out)
+field_text(const char *s, size_t len, char *buf, size_t n)
 {
-	char buf[128];
-	char *end;
-
 	while (len > 0 && (*s == ' ' || *s == '\t'))
 		s++, len--;
 	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
 		len--;
-	if (len == 0 || len >= sizeof buf)
+	if (len >= n)
 		return 0;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
-	errno = 0;
+	return 1;
+}
+
+/* Parses one field; 0 when it is not a number. */
+static int
+field_value(const char *s, size_t len, double *out)
+{
+	char buf[128], *end;
+
+	if (!field_text(s, len, buf, sizeof buf) || buf[0] == '\0')
+		return 0;
 	*out = strtod(buf, &end);
 	return *end == '\0';
 }
@@ -101,6 +122,8 @@ fail(Reader *r, long line, const char *fmt, ...)
 	return -1;
 }
 
+/* A header names columns, so none of its fields is a number; a first
+ * line with some numbers is data, and a bad field in it is reported. */
 static int
 is_header(const char *line)
 {
@@ -110,112 +133,194 @@ is_header(const char *line)
 	for (;;) {
 		const char *comma = strchr(p, ',');
 		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		if (!field_value(p, len, &v))
-			return 1;
-		if (!comma)
+		if (field_value(p, len, &v))
 			return 0;
+		if (!comma)
+			return 1;
 		p = comma + 1;
 	}
 }
 
+/* The column count a line must have: fixed when targets are wanted; for
+ * prediction the first line chooses inputs alone or inputs and targets. */
 static int
-parse_row(Reader *r, long lineno, char *line, int ncols, double *row)
+check_count(Reader *r, long lineno, int got, const char *what)
 {
-	int got = count_fields(line);
-	char *p = line;
+	int ni = r->ninputs, all = ni + r->ntcols;
 
-	if (got != ncols)
-		return fail(r, lineno, "expected %d columns, got %d", ncols,
-			got);
-	for (int c = 0; c < ncols; c++) {
-		char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		if (!field_value(p, len, &row[c])) {
-			p[len] = '\0';
-			return fail(r, lineno, "column %d: '%.40s' is not a "
-				"number", c + 1, p);
-		}
-		if (!isfinite(row[c]))
-			return fail(r, lineno, "column %d: value is not "
-				"finite", c + 1);
-		p = comma ? comma + 1 : p + len;
+	if (r->ncols == 0 && (got == all || (!r->keep_targets && got == ni))) {
+		r->ncols = got;
+		return 0;
+	}
+	if (r->ncols == got)
+		return 0;
+	if (r->ncols == 0 && !r->keep_targets && all != ni)
+		return fail(r, lineno, "%sexpected %d or %d columns, got %d",
+			what, ni, all, got);
+	return fail(r, lineno, "%sexpected %d columns, got %d", what,
+		r->ncols ? r->ncols : all, got);
+}
+
+/* A class label must be a whole number in 0..K-1. */
+static int
+check_labels(Reader *r, long lineno)
+{
+	if (r->ncols == r->ninputs || !r->classes)
+		return 0;
+	for (int t = 0; t < r->ntcols; t++) {
+		int k = r->classes[t], col = r->ninputs + t;
+		double v = r->row[col];
+		if (k > 0 && v != floor(v))
+			return fail(r, lineno, "column %d: class label %g is "
+				"not a whole number", col + 1, v);
+		if (k > 0 && (v < 0 || v >= k))
+			return fail(r, lineno, "column %d: class label %g is "
+				"outside 0..%d", col + 1, v, k - 1);
 	}
 	return 0;
 }
 
-static void
-store(RtData *d, size_t *cap, const double *row)
+static int
+parse_row(Reader *r, long lineno, char *line)
 {
-	if (d->n == *cap) {
-		*cap = *cap ? 2 * *cap : 256;
-		d->inputs = realloc(d->inputs, *cap * (size_t)d->ninputs *
-			sizeof *d->inputs + 1);
-		d->targets = realloc(d->targets, *cap * (size_t)d->ntargets *
-			sizeof *d->targets + 1);
+	char *p = line;
+
+	if (check_count(r, lineno, count_fields(line), ""))
+		return -1;
+	for (int c = 0; c < r->ncols; c++) {
+		char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		char text[48];
+		if (!field_value(p, len, &r->row[c])) {
+			field_text(p, len < 40 ? len : 40, text, sizeof text);
+			return fail(r, lineno, "column %d: '%s' is not a "
+				"number", c + 1, text);
+		}
+		if (!isfinite(r->row[c])) {
+			field_text(p, len < 40 ? len : 40, text, sizeof text);
+			return fail(r, lineno, "column %d: '%s' is not a "
+				"finite number", c + 1, text);
+		}
+		p = comma ? comma + 1 : p + len;
 	}
-	for (int i = 0; i < d->ninputs; i++)
-		d->inputs[d->n * (size_t)d->ninputs + (size_t)i] =
-			(rt_real)row[i];
-	for (int j = 0; j < d->ntargets; j++)
-		d->targets[d->n * (size_t)d->ntargets + (size_t)j] =
-			(rt_real)row[d->ninputs + j];
+	return check_labels(r, lineno);
+}
+
+static int
+store(Reader *r, RtData *d)
+{
+	size_t ni = (size_t)d->ninputs, nt = (size_t)d->ntargets;
+
+	if (d->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 256;
+		rt_real *in = realloc(d->inputs, cap * ni * sizeof *in + 1);
+		if (in)
+			d->inputs = in;
+		rt_real *tg = realloc(d->targets, cap * nt * sizeof *tg + 1);
+		if (tg)
+			d->targets = tg;
+		if (!in || !tg)
+			return fail(r, 0, "out of memory after %zu rows", d->n);
+		r->cap = cap;
+	}
+	for (size_t i = 0; i < ni; i++)
+		d->inputs[d->n * ni + i] = (rt_real)r->row[i];
+	for (size_t j = 0; j < nt; j++)
+		d->targets[d->n * nt + j] = (rt_real)r->row[ni + j];
 	d->n++;
+	return 0;
+}
+
+/* One line, already cut out and without its line end. */
+static int
+line(Reader *r, RtData *d, long lineno, char *p, int *seen)
+{
+	if (*p == '\0')
+		return 0;
+	if (!*seen && is_header(p)) {
+		*seen = 1;
+		return check_count(r, lineno, count_fields(p), "header: ");
+	}
+	*seen = 1;
+	if (parse_row(r, lineno, p))
+		return -1;
+	return store(r, d);
+}
+
+static int
+read_text(Reader *r, RtData *d, char *text, size_t len)
+{
+	long lineno = 0;
+	int seen = 0;
+
+	if (memchr(text, '\0', len))
+		return fail(r, 0, "contains a NUL byte; not a CSV file");
+	if (strspn(text, " \t\r\n") == len)
+		return fail(r, 0, "empty file");
+	for (char *p = text; p < text + len; ) {
+		char *nl = strchr(p, '\n');
+		char *end = nl ? nl : text + len;
+		*end = '\0';
+		if (end > p && end[-1] == '\r')
+			end[-1] = '\0';
+		if (line(r, d, ++lineno, p, &seen))
+			return -1;
+		p = end + 1;
+	}
+	if (d->n == 0)
+		return fail(r, 0, "no data rows");
+	if (r->ncols == d->ninputs)
+		d->ntargets = 0;
+	return 0;
+}
+
+static int
+read_csv(Reader *r, RtData *d)
+{
+	size_t len;
+	char *text;
+	int status;
+
+	*d = (RtData){ .ninputs = r->ninputs, .ntargets = r->ntcols };
+	if (!(text = rt_slurp(r->path, &len)))
+		return fail(r, 0, "cannot read: %s", strerror(errno));
+	r->row = malloc(((size_t)(r->ninputs + r->ntcols) + 1) *
+		sizeof *r->row);
+	status = r->row ? read_text(r, d, text, len) :
+		fail(r, 0, "out of memory");
+	free(text);
+	free(r->row);
+	if (status)
+		rt_data_free(d);
+	return status;
 }
 
 int
 rt_read_csv(const char *path, int ninputs, int ntargets, RtData *d,
 	char *err, size_t errlen)
 {
-	Reader r = { path, err, errlen };
-	int ncols = ninputs + ntargets;
-	size_t len, cap = 0;
-	char *text = slurp(path, &len), *p;
-	double *row = malloc(((size_t)ncols + 1) * sizeof *row);
-	long lineno = 0;
-	int status = 0;
+	Reader r = { .ninputs = ninputs, .ntcols = ntargets, .path = path,
+	             .err = err, .errlen = errlen, .keep_targets = 1 };
 
-	*d = (RtData){ .ninputs = ninputs, .ntargets = ntargets };
-	if (!text) {
-		free(row);
-		return fail(&r, 0, "cannot read: %s", strerror(errno));
-	}
-	if (memchr(text, '\0', len))
-		status = fail(&r, 0, "contains a NUL byte; not a CSV file");
-	for (p = text; status == 0 && p < text + len; ) {
-		char *nl = strchr(p, '\n');
-		char *end = nl ? nl : text + len;
-		lineno++;
-		*end = '\0';
-		if (end > p && end[-1] == '\r')
-			end[-1] = '\0';
-		if (*p == '\0') {
-			p = end + 1;
-			continue;
-		}
-		if (d->n == 0 && lineno == 1 && is_header(p)) {
-			int got = count_fields(p);
-			if (got != ncols)
-				status = fail(&r, lineno, "header has %d "
-					"columns, expected %d", got, ncols);
-		} else if ((status = parse_row(&r, lineno, p, ncols, row)) == 0) {
-			store(d, &cap, row);
-		}
-		p = end + 1;
-	}
-	if (status == 0 && d->n == 0)
-		status = fail(&r, 0, "no data rows");
-	free(text);
-	free(row);
-	if (status)
-		rt_data_free(d);
-	return status;
+	return read_csv(&r, d);
 }
 
-void
-rt_data_free(RtData *d)
+int
+rt_read_model_csv(const RtModel *m, const char *path, int want_targets,
+	RtData *d, char *err, size_t errlen)
 {
-	free(d->inputs);
-	free(d->targets);
-	d->inputs = d->targets = NULL;
-	d->n = 0;
+	Reader r = { .ninputs = m->ninputs, .ntcols = rt_target_cols(m),
+	             .path = path, .err = err, .errlen = errlen,
+	             .keep_targets = want_targets };
+	int *classes = calloc((size_t)r.ntcols + 1, sizeof *classes), c = 0;
+	int status;
+
+	if (!classes)
+		return fail(&r, 0, "out of memory");
+	for (int t = 0; t < m->ntargets; c += m->targets[t++].cols)
+		classes[c] = m->targets[t].classes;
+	r.classes = classes;
+	status = read_csv(&r, d);
+	free(classes);
+	return status;
 }

@@ -1,7 +1,13 @@
 /*
- * train.c - minibatch training: each epoch reshuffles the examples with the
+ * train.c - minibatch training.  Each epoch shuffles the examples with the
  * seeded generator, gathers each batch into contiguous rows, calls the
- * model's fused loss-and-gradient function, and takes an SGD step.
+ * model's fused loss-and-gradient function, checks the result, clips it,
+ * and takes an optimiser step.  After the epoch come validation, the log,
+ * the checkpoint and early stopping.
+ *
+ * Everything a step depends on lives in RtState, including where in an
+ * epoch we are and the generator's state at its start, so training that
+ * stops anywhere (SIGINT, a checkpoint) resumes to the same bits.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -9,24 +15,62 @@
 
 #include "dlrt.h"
 
+volatile sig_atomic_t rt_interrupted;
+
 typedef struct Trainer {
 	const RtModel *m;
 	const RtConfig *c;
-	const RtData *d;
+	const RtData *d, *val;
+	RtState *s;
+	FILE *log;
+	RtHistory *h;
 	size_t *order;
 	rt_real *in, *tg;       /* the gathered batch */
-	rt_real *grad, *velocity;
+	rt_real *grad;
 	void *ws;
+	RtEval eval;
+	RtProgress prog;
 } Trainer;
 
+static int
+trainer_init(Trainer *t)
+{
+	size_t b = (size_t)t->c->batch, n = t->d->n;
+	const RtModel *m = t->m;
+
+	t->order = malloc((n + 1) * sizeof *t->order);
+	t->in = malloc(b * (size_t)m->ninputs * sizeof *t->in + 1);
+	t->tg = malloc(b * (size_t)rt_target_cols(m) * sizeof *t->tg + 1);
+	t->grad = calloc(m->nparams + 1, sizeof *t->grad);
+	t->ws = malloc(m->workspace_size(b) + 1);
+	if (t->val && rt_eval_init(&t->eval, m, b))
+		return -1;
+	return t->order && t->in && t->tg && t->grad && t->ws ? 0 : -1;
+}
+
+static void
+trainer_free(Trainer *t)
+{
+	free(t->order);
+	free(t->in);
+	free(t->tg);
+	free(t->grad);
+	free(t->ws);
+	if (t->val)
+		rt_eval_free(&t->eval);
+}
+
+/* The epoch's order: a seeded Fisher-Yates shuffle of 0..n-1. */
 static void
 shuffle(size_t *order, size_t n, RtRng *rng)
 {
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
 	for (size_t i = n; i > 1; i--) {
 		size_t j = rt_rng_below(rng, i);
-		size_t t = order[i - 1];
+		size_t tmp = order[i - 1];
 		order[i - 1] = order[j];
-		order[j] = t;
+		order[j] = tmp;
 	}
 }
 
@@ -44,86 +88,241 @@ gather(Trainer *t, size_t first, size_t n)
 	}
 }
 
-/* v = momentum * v + g;  p -= lr * v  (plain SGD when momentum is 0) */
-static void
-sgd_step(Trainer *t, rt_real *params)
+/* Index of the first non-finite element, or n. */
+static size_t
+first_nonfinite(const rt_real *v, size_t n)
 {
-	rt_real lr = (rt_real)t->c->lr, mu = (rt_real)t->c->momentum;
+	size_t i = 0;
 
-	for (int i = 0; i < t->m->nparams; i++) {
-		t->velocity[i] = mu * t->velocity[i] + t->grad[i];
-		params[i] -= lr * t->velocity[i];
-	}
+	while (i < n && isfinite(v[i]))
+		i++;
+	return i;
 }
 
-/* The mean loss of one epoch, weighting each batch by its size. */
-static double
-epoch(Trainer *t, rt_real *params, RtRng *rng)
+/* Names what went wrong and where; 0 when the step is sound. */
+static int
+check_step(Trainer *t, long e, size_t batch, rt_real loss)
 {
-	size_t n = t->d->n, b = (size_t)t->c->batch;
-	double total = 0;
+	size_t bad = first_nonfinite(t->grad, t->m->nparams);
+	char name[256];
 
-	shuffle(t->order, n, rng);
-	for (size_t first = 0; first < n; first += b) {
+	if (isfinite(loss) && bad == t->m->nparams)
+		return 0;
+	rt_progress_clear(&t->prog);
+	if (bad < t->m->nparams) {
+		rt_element_name(t->m, bad, name, sizeof name);
+		fprintf(stderr, "error: training stopped at epoch %ld, batch "
+			"%zu: the gradient of %s is not finite (loss %g)\n", e,
+			batch, name, (double)loss);
+	} else {
+		fprintf(stderr, "error: training stopped at epoch %ld, batch "
+			"%zu: the loss is not finite\n", e, batch);
+	}
+	return -1;
+}
+
+/* The batches of epoch e from s->pos on; RT_DONE when it completed. */
+static RtStop
+batches(Trainer *t, long e, double lr)
+{
+	RtState *s = t->s;
+	size_t n = t->d->n, b = (size_t)t->c->batch;
+
+	for (size_t first = s->pos; first < n; first += b) {
 		size_t len = n - first < b ? n - first : b;
 		gather(t, first, len);
-		rt_real loss = t->m->loss_grad(params, t->grad, t->in, t->tg,
-			len, t->ws);
-		total += (double)loss * (double)len;
-		sgd_step(t, params);
+		rt_real loss = t->m->loss_grad(s->params, t->grad, t->in,
+			t->tg, len, t->ws);
+		if (check_step(t, e, first / b + 1, loss))
+			return RT_NONFINITE;
+		if (t->c->clip > 0)
+			rt_clip(t->grad, t->m->nparams, t->c->clip);
+		rt_optim_step(&t->c->optim, lr, s, t->grad);
+		s->epoch_loss += (double)loss * (double)len;
+		s->pos = first + len;
+		rt_progress_batch(&t->prog, e, t->c->epochs, s->pos, n, len);
+		if (rt_interrupted && s->pos < n)
+			return RT_INTERRUPTED;
 	}
-	return total / (double)n;
+	return RT_DONE;
 }
 
 static int
-report_now(long e, long epochs)
+history_add(RtHistory *h, long e, double train, double val)
 {
-	long every = epochs >= 20 ? epochs / 20 : 1;
-
-	return e == 1 || e == epochs || e % every == 0;
+	if (h->n == h->cap) {
+		long cap = h->cap ? 2 * h->cap : 64;
+		double *a = realloc(h->train, (size_t)cap * sizeof *a);
+		if (a)
+			h->train = a;
+		double *b = realloc(h->val, (size_t)cap * sizeof *b);
+		if (b)
+			h->val = b;
+		if (!a || !b)
+			return -1;
+		h->cap = cap;
+	}
+	if (h->n == 0)
+		h->first = e;
+	h->train[h->n] = train;
+	h->val[h->n++] = val;
+	return 0;
 }
 
-int
-rt_train(const RtModel *m, const RtConfig *c, const RtData *d,
-	rt_real *params, FILE *log)
+void
+rt_history_free(RtHistory *h)
 {
-	size_t b = (size_t)c->batch;
-	Trainer t = { .m = m, .c = c, .d = d };
-	RtRng rng;
-	int status = 0;
+	free(h->train);
+	free(h->val);
+	memset(h, 0, sizeof *h);
+}
 
-	t.order = malloc(d->n * sizeof *t.order);
-	t.in = malloc(b * (size_t)d->ninputs * sizeof *t.in + 1);
-	t.tg = malloc(b * (size_t)d->ntargets * sizeof *t.tg + 1);
-	t.grad = calloc((size_t)m->nparams + 1, sizeof *t.grad);
-	t.velocity = calloc((size_t)m->nparams + 1, sizeof *t.velocity);
-	t.ws = malloc(m->workspace_size(b) + 1);
-	for (size_t i = 0; i < d->n; i++)
-		t.order[i] = i;
-	rt_rng_seed(&rng, c->seed);
-	if (log)
-		fprintf(log, "epoch,loss\n");
+static void
+log_row(FILE *log, long e, double train, double val, double metric,
+	double secs)
+{
+	fprintf(log, "%ld,%.9g,", e, train);
+	if (!isnan(val))
+		fprintf(log, "%.9g", val);
+	fputc(',', log);
+	if (!isnan(metric))
+		fprintf(log, "%.9g", metric);
+	fprintf(log, ",%.3f\n", secs);
+	fflush(log);
+}
 
-	for (long e = 1; e <= c->epochs; e++) {
-		double loss = epoch(&t, params, &rng);
-		if (log)
-			fprintf(log, "%ld,%.9g\n", e, loss);
-		if (!c->quiet && report_now(e, c->epochs))
-			printf("epoch %*ld/%ld  loss %.6g\n",
-				(int)snprintf(NULL, 0, "%ld", c->epochs), e,
-				c->epochs, loss);
-		if (!isfinite(loss)) {
-			fprintf(stderr, "training stopped: the loss is not "
-				"finite at epoch %ld\n", e);
-			status = 1;
-			break;
+/* Validation, early-stopping bookkeeping, log, summary and checkpoint of
+ * a finished epoch; RT_EARLY when patience has run out. */
+static RtStop
+end_epoch(Trainer *t, long e, double train, double secs)
+{
+	RtState *s = t->s;
+	double val = NAN, metric = NAN;
+	const char *mname = NULL;
+	char err[512];
+
+	if (first_nonfinite(s->params, s->nparams) < s->nparams) {
+		rt_progress_clear(&t->prog);
+		fprintf(stderr, "error: training stopped after epoch %ld: the "
+			"parameters are not finite\n", e);
+		return RT_NONFINITE;
+	}
+	if (t->val) {
+		rt_evaluate(&t->eval, s->params, t->val);
+		val = t->eval.r.loss;
+		metric = rt_metric(&t->eval.r, &mname);
+		if (s->best_epoch == 0 || val < s->best_val) {
+			s->best_val = val;
+			s->best_epoch = e;
+			memcpy(s->best, s->params, s->nparams * sizeof *s->best);
 		}
 	}
-	free(t.order);
-	free(t.in);
-	free(t.tg);
-	free(t.grad);
-	free(t.velocity);
-	free(t.ws);
-	return status;
+	if (t->log)
+		log_row(t->log, e, train, val, metric, secs);
+	if (t->h && history_add(t->h, e, train, val))
+		fprintf(stderr, "warning: out of memory for the plot\n");
+	rt_progress_epoch(&t->prog, e, t->c->epochs, train, val, mname,
+		metric, secs);
+	if (t->c->save_path && rt_ckpt_save(t->c->save_path, t->m, s, err,
+	    sizeof err)) {
+		fprintf(stderr, "error: %s\n", err);
+		return RT_FAILED;
+	}
+	if (t->val && t->c->patience > 0 &&
+	    e - s->best_epoch >= t->c->patience)
+		return RT_EARLY;
+	return RT_DONE;
+}
+
+static RtStop
+epoch(Trainer *t, long e)
+{
+	RtState *s = t->s;
+	RtRng rng = { s->epoch_rng };
+	double t0 = rt_now();
+	double lr = rt_schedule_lr(t->c->schedule, t->c->optim.lr, e,
+		t->c->epochs, t->c->step_size, t->c->gamma);
+
+	shuffle(t->order, t->d->n, &rng);
+	RtStop stop = batches(t, e, lr);
+	if (stop != RT_DONE)
+		return stop;
+	double train = s->epoch_loss / (double)t->d->n;
+	s->epoch = e;
+	s->pos = 0;
+	s->epoch_rng = rng.state;
+	s->epoch_loss = 0;
+	return end_epoch(t, e, train, rt_now() - t0);
+}
+
+static void
+early_stop(Trainer *t)
+{
+	RtState *s = t->s;
+
+	memcpy(s->params, s->best, s->nparams * sizeof *s->params);
+	if (!t->c->quiet)
+		fprintf(stderr, "early stop after epoch %ld: the validation "
+			"loss has not improved for %ld epochs; keeping epoch "
+			"%ld (val %.6g)\n", s->epoch, t->c->patience,
+			s->best_epoch, s->best_val);
+}
+
+RtStop
+rt_train(const RtModel *m, const RtConfig *c, const RtData *train,
+	const RtData *val, RtState *s, FILE *log, RtHistory *h)
+{
+	Trainer t = { .m = m, .c = c, .d = train, .val = val, .s = s,
+	              .log = log, .h = h };
+	RtStop stop = RT_DONE;
+	size_t total = 0;
+
+	if (trainer_init(&t)) {
+		trainer_free(&t);
+		fprintf(stderr, "error: out of memory for training buffers\n");
+		return RT_FAILED;
+	}
+	if (c->epochs > s->epoch)
+		total = (size_t)(c->epochs - s->epoch) * train->n - s->pos;
+	rt_progress_init(&t.prog, stderr, c->quiet, c->every, total);
+	for (long e = s->epoch + 1; e <= c->epochs && stop == RT_DONE; e++) {
+		stop = epoch(&t, e);
+		if (stop == RT_DONE && rt_interrupted)
+			stop = RT_INTERRUPTED;
+	}
+	if (stop == RT_EARLY)
+		early_stop(&t);
+	rt_progress_clear(&t.prog);
+	trainer_free(&t);
+	return stop;
+}
+
+double
+rt_full_grad(const RtModel *m, const RtData *d, size_t chunk,
+	const rt_real *params, rt_real *grad)
+{
+	rt_real *g = calloc(m->nparams + 1, sizeof *g);
+	double *sum = calloc(m->nparams + 1, sizeof *sum), loss = 0;
+	void *ws = malloc(m->workspace_size(chunk) + 1);
+	size_t ni = (size_t)d->ninputs, nt = (size_t)d->ntargets;
+
+	if (!g || !sum || !ws) {
+		loss = NAN;
+		goto out;
+	}
+	for (size_t first = 0; first < d->n; first += chunk) {
+		size_t len = d->n - first < chunk ? d->n - first : chunk;
+		loss += (double)m->loss_grad(params, g, d->inputs + first * ni,
+			d->targets + first * nt, len, ws) * (double)len;
+		for (size_t i = 0; i < m->nparams; i++)
+			sum[i] += (double)g[i] * (double)len;
+	}
+	for (size_t i = 0; i < m->nparams; i++)
+		grad[i] = (rt_real)(sum[i] / (double)d->n);
+	loss /= (double)d->n;
+out:
+	free(g);
+	free(sum);
+	free(ws);
+	return loss;
 }

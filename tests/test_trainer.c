@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,7 @@ read_log(const char *path, double *first, double *last)
 
 	assert_non_null(f);
 	assert_non_null(fgets(line, sizeof line, f));
-	assert_string_equal(line, "epoch,loss\n");
+	assert_string_equal(line, "epoch,train_loss,val_loss,metric,seconds\n");
 	while (fgets(line, sizeof line, f)) {
 		long epoch;
 		double loss;
@@ -67,7 +68,7 @@ test_polyfit_trains(void **state)
 
 	snprintf(log, sizeof log, "%s.log.csv", bin);
 	snprintf(cmd, sizeof cmd, "'%s' --data '%s/examples/data/polyfit.csv' "
-		"--log '%s'", bin, DLC_ROOT, log);
+		"--log '%s' --quiet", bin, DLC_ROOT, log);
 	if (run_cmd(cmd, &out) != 0)
 		fail_msg("%s\n%s", cmd, out);
 	assert_non_null(strstr(out, "k5 = "));
@@ -87,12 +88,76 @@ test_deterministic(void **state)
 	char cmd[3000], *a, *b;
 
 	snprintf(cmd, sizeof cmd, "'%s' --data '%s/examples/data/polyfit.csv' "
-		"--epochs 30 --seed 5", bin, DLC_ROOT);
+		"--epochs 30 --seed 5 --val-split 0.2 --optimizer adam "
+		"--standardize --schedule cosine --clip 1 2>/dev/null", bin,
+		DLC_ROOT);
 	assert_int_equal(run_cmd(cmd, &a), 0);
 	assert_int_equal(run_cmd(cmd, &b), 0);
 	assert_string_equal(a, b);
 	free(a);
 	free(b);
+}
+
+/* Saving at epoch 8 and resuming to 20 gives the 20-epoch run's bits;
+ * the parameters survive a JSON round trip unchanged. */
+static void
+test_resume_and_json(void **state)
+{
+	(void)state;
+	const char *bin = polyfit_trainer(), *dir = scratch_dir("pf-resume");
+	char cmd[6000], *whole, *resumed, *out;
+
+	snprintf(cmd, sizeof cmd, "cd '%s' && '%s' --data "
+		"'%s/examples/data/polyfit.csv' --epochs 20 --quiet", dir, bin,
+		DLC_ROOT);
+	assert_int_equal(run_cmd(cmd, &whole), 0);
+	snprintf(cmd, sizeof cmd, "cd '%s' && '%s' --data "
+		"'%s/examples/data/polyfit.csv' --epochs 8 --save c.ckpt --quiet "
+		">/dev/null && '%s' --data '%s/examples/data/polyfit.csv' "
+		"--epochs 20 --load c.ckpt --save c.ckpt --params-out p.json "
+		"--quiet", dir, bin, DLC_ROOT, bin, DLC_ROOT);
+	assert_int_equal(run_cmd(cmd, &resumed), 0);
+	assert_string_equal(whole, resumed);
+	snprintf(cmd, sizeof cmd, "cd '%s' && '%s' --params-in p.json "
+		"--params-out q.json && cmp p.json q.json && grep -c k p.json",
+		dir, bin);
+	assert_int_equal(run_cmd(cmd, &out), 0);
+	assert_string_equal(out, "6\n");
+	free(out);
+	free(whole);
+	free(resumed);
+}
+
+/* At the initial parameters (all 0) the model's output is 0, so the
+ * gradient of mean((yhat - y)^2) by k_j is mean(-2 y x^j). */
+static void
+test_grad_out(void **state)
+{
+	(void)state;
+	const char *bin = polyfit_trainer(), *dir = scratch_dir("pf-grad");
+	char cmd[6000], line[256], *out;
+	double want[6] = { 0 }, got[6];
+	int n = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof cmd, "%s/examples/data/polyfit.csv", DLC_ROOT);
+	f = fopen(cmd, "r");
+	assert_non_null(fgets(line, sizeof line, f));
+	for (double x, y; fscanf(f, "%lf,%lf", &x, &y) == 2; n++)
+		for (int j = 0; j < 6; j++)
+			want[j] += -2 * y * pow(x, j);
+	fclose(f);
+	snprintf(cmd, sizeof cmd, "cd '%s' && '%s' --data "
+		"'%s/examples/data/polyfit.csv' --grad-out g.json && tr -d "
+		"'{}\\n' < g.json", dir, bin, DLC_ROOT);
+	assert_int_equal(run_cmd(cmd, &out), 0);
+	assert_int_equal(sscanf(out, " \"k0\": %lf, \"k1\": %lf, \"k2\": %lf, "
+		"\"k3\": %lf, \"k4\": %lf, \"k5\": %lf", &got[0], &got[1],
+		&got[2], &got[3], &got[4], &got[5]), 6);
+	for (int j = 0; j < 6; j++)
+		if (fabs(got[j] - want[j] / n) > 1e-5 * (1 + fabs(want[j] / n)))
+			fail_msg("k%d: %g, expected %g", j, got[j], want[j] / n);
+	free(out);
 }
 
 typedef struct BadData {
@@ -103,9 +168,11 @@ typedef struct BadData {
 static const BadData bad_data[] = {
 	{ "x,y\n1,2\n3\n", ":3: expected 2 columns, got 1" },
 	{ "x,y\n1,2\n3,abc\n", ":3: column 2: 'abc' is not a number" },
-	{ "1,2\nnan,1\n", ":2: column 1: value is not finite" },
-	{ "x,y,z\n1,2\n", ":1: header has 3 columns, expected 2" },
-	{ "", ": no data rows" },
+	{ "1,2\nnan,1\n", ":2: column 1: 'nan' is not a finite number" },
+	{ "1,2\n3,-inf\n", ":2: column 2: '-inf' is not a finite number" },
+	{ "x,y,z\n1,2\n", ":1: header: expected 2 columns, got 3" },
+	{ "", ": empty file" },
+	{ "\n\n", ": empty file" },
 	{ "x,y\n", ": no data rows" },
 };
 
@@ -141,8 +208,8 @@ test_flags(void **state)
 
 	snprintf(cmd, sizeof cmd, "'%s' --help", bin);
 	assert_int_equal(run_cmd(cmd, &out), 0);
-	assert_non_null(strstr(out, "--epochs N      passes over the data "
-		"(default 2000)"));
+	assert_non_null(strstr(out, "--epochs N           train until this many epochs are "
+		"done (default 2000)"));
 	free(out);
 	snprintf(cmd, sizeof cmd, "'%s' 2>&1", bin);
 	assert_int_equal(run_cmd(cmd, &out), 2);
@@ -161,6 +228,8 @@ trainer_tests(void)
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_polyfit_trains),
 		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_resume_and_json),
+		cmocka_unit_test(test_grad_out),
 		cmocka_unit_test(test_bad_data),
 		cmocka_unit_test(test_flags),
 	};

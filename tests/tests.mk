@@ -2,11 +2,13 @@
 # linked with the compiler library and the f64 runtime.
 
 TEST_SRC := tests/main.c tests/test_frontend.c tests/test_grad.c \
-            tests/test_trainer.c tests/test_ops.c tests/ir_build.c
+            tests/test_trainer.c tests/test_ops.c tests/ir_build.c \
+            tests/test_runtime.c tests/hand_models.c
 TEST_CFLAGS := $(ALL_CFLAGS) -Iruntime -DDLRT_F64 \
             -DDLC_ROOT='"$(CURDIR)"' -DDLC_BUILD='"$(abspath $(BUILD))"'
 
-$(BUILD)/test-dlc: $(TEST_SRC) tests/tests.h tests/ir_build.h $(BUILD)/libdlc.a \
+$(BUILD)/test-dlc: $(TEST_SRC) tests/tests.h tests/ir_build.h \
+                   tests/hand_models.h $(BUILD)/libdlc.a \
                    $(BUILD)/libdlrt-f64.a $(HEADERS)
 	$(CC) $(TEST_CFLAGS) $(TEST_SRC) $(BUILD)/libdlc.a \
 		$(BUILD)/libdlrt-f64.a -lcmocka -ldl -lm -o $@

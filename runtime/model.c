@@ -1,0 +1,98 @@
+/*
+ * model.c - small questions the rest of the runtime asks about a model
+ * descriptor, and the training state sized by it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dlrt.h"
+
+int
+rt_target_cols(const RtModel *m)
+{
+	int n = 0;
+
+	for (int i = 0; i < m->ntargets; i++)
+		n += m->targets[i].cols;
+	return n;
+}
+
+/* Class metrics need one class target and nothing else to score. */
+int
+rt_class_target(const RtModel *m)
+{
+	if (m->ntargets != 1 || m->targets[0].classes < 2)
+		return 0;
+	return m->targets[0].classes;
+}
+
+static const char *const opt_names[] = { "sgd", "adam", "adamw" };
+
+const char *
+rt_optim_name(RtOptKind k)
+{
+	return opt_names[k];
+}
+
+int
+rt_optim_parse(const char *name, RtOptKind *k)
+{
+	for (int i = 0; i < 3; i++)
+		if (strcmp(name, opt_names[i]) == 0) {
+			*k = (RtOptKind)i;
+			return 0;
+		}
+	return -1;
+}
+
+void
+rt_element_name(const RtModel *m, size_t i, char *buf, size_t n)
+{
+	for (int p = 0; p < m->nparam_table; p++) {
+		const RtParam *t = &m->param_table[p];
+		if (i < t->offset || i >= t->offset + t->size)
+			continue;
+		size_t rest = i - t->offset, len;
+		len = (size_t)snprintf(buf, n, "%s", t->name);
+		/* row-major: the last index varies fastest */
+		size_t stride = t->size;
+		for (int d = 0; d < t->rank && len < n; d++) {
+			stride /= (size_t)t->shape[d];
+			len += (size_t)snprintf(buf + len, n - len, "[%zu]",
+				rest / stride);
+			rest %= stride;
+		}
+		return;
+	}
+	snprintf(buf, n, "element %zu", i);
+}
+
+int
+rt_state_init(RtState *s, const RtModel *m)
+{
+	size_t n = m->nparams + 1;
+
+	memset(s, 0, sizeof *s);
+	s->nparams = m->nparams;
+	s->params = calloc(n, sizeof *s->params);
+	s->buf1 = calloc(n, sizeof *s->buf1);
+	s->buf2 = calloc(n, sizeof *s->buf2);
+	s->best = calloc(n, sizeof *s->best);
+	s->opt = m->optim.kind;
+	if (!s->params || !s->buf1 || !s->buf2 || !s->best) {
+		rt_state_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+void
+rt_state_free(RtState *s)
+{
+	free(s->params);
+	free(s->buf1);
+	free(s->buf2);
+	free(s->best);
+	rt_scaler_free(&s->scaler);
+	memset(s, 0, sizeof *s);
+}
