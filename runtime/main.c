@@ -115,7 +115,10 @@ defaults(const RtModel *m)
 	RtConfig c = { .optim = m->optim, .epochs = m->epochs,
 	               .batch = m->batch, .seed = m->seed,
 	               .schedule = RT_CONSTANT, .step_size = 10,
-	               .gamma = 0.1, .every = 1 };
+	               .gamma = 0.1 };
+
+	/* about twenty summary lines a run, and every line of a short one */
+	c.every = m->epochs >= 40 ? m->epochs / 20 : 1;
 	return c;
 }
 
