@@ -18,7 +18,7 @@ GEN_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
            -Wno-unused-function -Wno-sign-compare $(CFLAGS) \
            -Ilexer -Iparser -Iir -I$(BUILD)/gen
 
-DEBIAN_PACKAGES := build-essential flex bison libcmocka-dev clang
+DEBIAN_PACKAGES := build-essential flex bison libcmocka-dev clang python3-torch
 
 COMPILER_SRC := lexer/source.c lexer/arena.c parser/parse.c parser/check.c \
            ir/ir.c ir/type.c ir/eval.c ir/adjoint.c ir/lower.c ir/grad.c \

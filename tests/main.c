@@ -73,7 +73,7 @@ main(void)
 {
 	TestList (*const lists[])(void) = {
 		frontend_tests, ops_tests, grad_tests, trainer_tests,
-		runtime_tests,
+		runtime_tests, torch_tests,
 	};
 	struct CMUnitTest *all = NULL;
 	size_t n = 0;

@@ -22,6 +22,7 @@ TestList frontend_tests(void);
 TestList grad_tests(void);
 TestList trainer_tests(void);
 TestList ops_tests(void);
+TestList torch_tests(void);
 TestList runtime_tests(void);
 
 /* Runs a shell command; returns its exit status, and its combined output
