@@ -72,7 +72,8 @@ int
 main(void)
 {
 	TestList (*const lists[])(void) = {
-		frontend_tests, grad_tests, trainer_tests,
+		frontend_tests, golden_tests, fuzz_tests, grad_tests,
+		trainer_tests,
 	};
 	struct CMUnitTest *all = NULL;
 	size_t n = 0;

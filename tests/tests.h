@@ -21,6 +21,8 @@ typedef struct TestList {
 TestList frontend_tests(void);
 TestList grad_tests(void);
 TestList trainer_tests(void);
+TestList golden_tests(void);
+TestList fuzz_tests(void);
 
 /* Runs a shell command; returns its exit status, and its combined output
  * in *out (malloc'd) when out is not NULL. */

@@ -1,8 +1,8 @@
 # tests.mk - the test binary: every cmocka test of tests/ in one runner,
 # linked with the compiler library and the f64 runtime.
 
-TEST_SRC := tests/main.c tests/test_frontend.c tests/test_grad.c \
-            tests/test_trainer.c
+TEST_SRC := tests/main.c tests/test_frontend.c tests/test_golden.c \
+            tests/test_fuzz.c tests/test_grad.c tests/test_trainer.c
 TEST_CFLAGS := $(ALL_CFLAGS) -Iruntime -DDLRT_F64 \
             -DDLC_ROOT='"$(CURDIR)"' -DDLC_BUILD='"$(abspath $(BUILD))"'
 
