@@ -97,9 +97,10 @@ report_cycle(Checker *c, Edges *g, int nfns, int *stack, int top, int to,
 static void
 find_cycles(Checker *c, Edges *g, int nfns)
 {
-	int *state = calloc((size_t)nfns, sizeof *state);
-	int *stack = malloc((size_t)nfns * sizeof *stack);
-	int *next = calloc((size_t)nfns, sizeof *next);
+	size_t n = nfns > 0 ? (size_t)nfns : 0;
+	int *state = calloc(n + 1, sizeof *state);
+	int *stack = malloc((n + 1) * sizeof *stack);
+	int *next = calloc(n + 1, sizeof *next);
 
 	if (!state || !stack || !next)
 		abort();

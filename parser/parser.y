@@ -110,6 +110,8 @@ stmt:
 	| FN NAME '(' fn_params ')' '=' expr
 		{ ast_fn(prog, @2, $2, $4, $7); }
 	| FN NAME '(' fn_params ')' '{' { ast_fn_open(prog, @2, $2, $4); }
+	| FN NAME '(' fn_params ')' '{' RETURN expr '}'
+		{ ast_fn(prog, @2, $2, $4, $8); }
 	| RETURN expr                   { ast_fn_return(prog, @1, $2); }
 	| RETURN expr '}'               { ast_fn_return(prog, @1, $2); ast_fn_close(prog, @3); }
 	| '}'                           { ast_fn_close(prog, @1); }
@@ -229,8 +231,8 @@ static int
 is_operator(yysymbol_kind_t sym)
 {
 	static const char *const ops[] = { "'+'", "'-'", "'*'", "'/'", "'^'",
-		"'@'", "'<'", "'>'", "\"'<='\"", "\"'>='\"", "\"'=='\"",
-		"\"'!='\"", "\"'and'\"", "\"'or'\"", "'['" };
+		"'@'", "'<'", "'>'", "'<='", "'>='", "'=='", "'!='", "'and'",
+		"'or'", "'['" };
 
 	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
 		if (strcmp(yysymbol_name(sym), ops[i]) == 0)
@@ -249,6 +251,10 @@ expected_words(const yypcontext_t *ctx, char *msg, size_t size)
 	size_t len = 0;
 	char name[64];
 
+	if (n == 1 && want[0] == YYSYMBOL_NUMBER) {
+		snprintf(msg, size, "a number");
+		return;
+	}
 	for (int i = 0; i < n; i++) {
 		if (want[i] == YYSYMBOL_NUMBER) {
 			snprintf(msg, size, "an expression");
