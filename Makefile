@@ -21,6 +21,7 @@ GEN_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
 DEBIAN_PACKAGES := build-essential flex bison libcmocka-dev clang python3-torch
 
 COMPILER_SRC := lexer/source.c lexer/arena.c parser/parse.c parser/check.c \
+           parser/typing.c parser/fn.c parser/shape.c parser/print.c \
            ir/ir.c ir/type.c ir/eval.c ir/adjoint.c ir/lower.c ir/grad.c \
            ir/opt.c ir/simplify.c ir/passes.c ir/stats.c ir/print.c \
            ir/interp.c codegen/c.c codegen/plan.c codegen/tables.c \

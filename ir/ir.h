@@ -132,6 +132,7 @@ void ir_simplify(IrFunc *f);
 /* passes.c: the pipeline for -O0 to -O3. */
 typedef int (*IrPassHook)(const IrModule *m, const char *pass, void *ctx);
 int ir_optimise(IrModule *m, int level, IrPassHook after, void *ctx);
+int ir_no_hook(const IrModule *m, const char *pass, void *ctx);
 int ir_pass_exists(const char *name);
 
 /* stats.c: op counts, floating-point operations, workspace bytes. */

@@ -18,6 +18,7 @@ typedef struct Source {
 	size_t len;
 	int nerrors;
 	int max_errors;
+	int quiet;          /* count errors but print nothing (the fuzzer) */
 } Source;
 
 /* A span of source text: first line/column through last, 1-based. */
@@ -32,6 +33,8 @@ void src_free(Source *src);
 
 void diag_error(Source *src, Loc loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+void diag_verror(Source *src, Loc loc, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 void diag_note(Source *src, Loc loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -46,14 +49,24 @@ void *arena_alloc(Arena *a, size_t size);
 char *arena_strdup(Arena *a, const char *s);
 void arena_free(Arena *a);
 
+/*
+ * Brackets may nest this deep.  The bound keeps bison's stack and every
+ * recursive walk of the tree small; real models nest a handful of levels.
+ */
+enum { LEX_MAX_NESTING = 256 };
+
 /* Scanner state shared between the flex rules and the parser. */
 typedef struct LexState {
 	Source *src;
 	Arena *arena;
 	int line, col;
-	int depth;          /* open ( and [; newlines inside them are spaces */
-	Loc opener[64];     /* where the innermost open brackets are */
+	int depth;          /* open brackets of any kind */
+	char open_kind[LEX_MAX_NESTING];   /* '(', '[' or '{', innermost last */
+	Loc opener[LEX_MAX_NESTING];       /* where each open bracket is */
 	int unclosed;       /* an unclosed bracket was reported at the end */
+	int too_deep;       /* the nesting bound was reported */
+	char closed_kind;   /* the opener the last closer matched, or 0 */
+	Loc closed_loc;     /* where that opener was */
 	int last_was_newline;
 	int eof_done;
 } LexState;

@@ -110,15 +110,21 @@ report(Source *src, Loc loc, const char *kind, const char *fmt, va_list ap)
 }
 
 void
+diag_verror(Source *src, Loc loc, const char *fmt, va_list ap)
+{
+	src->nerrors++;
+	if (src->nerrors > src->max_errors || src->quiet)
+		return;
+	report(src, loc, "error", fmt, ap);
+}
+
+void
 diag_error(Source *src, Loc loc, const char *fmt, ...)
 {
 	va_list ap;
 
-	src->nerrors++;
-	if (src->nerrors > src->max_errors)
-		return;
 	va_start(ap, fmt);
-	report(src, loc, "error", fmt, ap);
+	diag_verror(src, loc, fmt, ap);
 	va_end(ap);
 }
 
@@ -127,7 +133,7 @@ diag_note(Source *src, Loc loc, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (src->nerrors > src->max_errors)
+	if (src->nerrors > src->max_errors || src->quiet)
 		return;
 	va_start(ap, fmt);
 	report(src, loc, "note", fmt, ap);

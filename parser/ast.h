@@ -10,6 +10,8 @@
 #ifndef DLC_AST_H
 #define DLC_AST_H
 
+#include <stdio.h>
+
 #include "lex.h"
 
 /*
@@ -72,7 +74,13 @@ typedef struct Expr {
 	struct Expr **args;
 	int nargs;
 	int axis;
-	Decl *decl;
+	Decl *decl;             /* E_NAME: what it names; E_CALL: the D_FN */
+	int depth;              /* 1 + the deepest operand's depth */
+	const char *kw_name;    /* E_CALL: a named argument kw_name = kw_value */
+	Loc kw_loc;             /* (only axis is known), else NULL */
+	struct Expr *kw_value;
+	struct Expr *lo_expr;   /* E_COMPR: the range as written */
+	struct Expr *hi_expr;
 
 	/* filled by check_program() */
 	Shape shape;
@@ -119,7 +127,7 @@ typedef enum DeclKind {
 	D_FN,           /* fn name(fn_params) = expr, or a block: body holds
 	                   the local D_LETs, expr the returned value */
 	D_ARG,          /* a function parameter inside one FnCall */
-	D_INDEX,        /* a comprehension's index variable */
+	D_INDEX,        /* a comprehension's index variable, lo..hi */
 } DeclKind;
 
 struct Decl {
@@ -127,6 +135,7 @@ struct Decl {
 	Loc loc;
 	const char *name;
 	Shape shape;
+	ValueType type;         /* after checking: the type its name has */
 	int nclasses;
 	InitKind init_kind;
 	double init_a, init_b;
@@ -139,9 +148,20 @@ struct Decl {
 	Decl *body;
 	int index;
 	Decl *next;
+
+	Loc *fn_param_locs;     /* D_FN: where each parameter is named */
+	const char *init_name;  /* D_PARAM ~ INIT: the initializer as written */
+	Loc init_loc;
+	Expr **init_args;       /* and the numbers it was given */
+	int init_nargs;
+	Expr *class_expr;       /* D_TARGET ... : class(K): K as written */
+	long lo, hi;            /* D_INDEX: the inclusive range */
+	int scope_n;            /* D_FN: how many globals its body sees */
+	int bad;                /* D_FN: its body has errors of its own */
 };
 
-/* One `name = value` argument of the optimiser in the train clause. */
+/* One `name = value` argument of the optimiser in the train clause; a
+ * positional argument has no name. */
 typedef struct TrainArg {
 	const char *name;
 	Loc loc;
@@ -175,15 +195,63 @@ typedef struct Program {
 
 	int nparams, ninputs, ntargets;
 	Decl *loss, *output;
+
+	LexState *lex;          /* parsing: the scanner's bracket state */
+	Decl *open_fn;          /* parsing: the block function being read */
+	Decl **open_tail;       /* where its next local goes */
 } Program;
+
+/*
+ * An expression may nest this deep (unary chains, long sums); the bound keeps
+ * every recursive walk of the tree within a small stack.
+ */
+enum { AST_MAX_DEPTH = 1000 };
+
+/* A list under construction in the grammar: expressions or names. */
+typedef struct ExprList {
+	Expr **items;
+	int n, cap;
+	const char *kw_name;    /* a trailing named argument, if any */
+	Loc kw_loc;
+	Expr *kw_value;
+} ExprList;
+
+typedef struct NameList {
+	const char **names;
+	Loc *locs;
+	int n, cap;
+} NameList;
 
 /* parse.c: tree constructors, called from the grammar's actions. */
 Expr *ast_num(Program *p, Loc loc, double v);
 Expr *ast_name(Program *p, Loc loc, const char *name);
 Expr *ast_unary(Program *p, Loc loc, int op, Expr *e);
 Expr *ast_binary(Program *p, Loc loc, int op, Expr *l, Expr *r);
+Expr *ast_call(Program *p, Loc loc, const char *name, ExprList *args);
+Expr *ast_index(Program *p, Loc loc, Expr *base, ExprList *args);
+Expr *ast_vector(Program *p, Loc loc, ExprList *args);
+Expr *ast_compr(Program *p, Loc loc, const char *reducer, Expr *body,
+	const char *var, Loc var_loc, Expr *lo, Expr *hi);
+ExprList *ast_list(Program *p, ExprList *l, Expr *e);
+ExprList *ast_list_kw(Program *p, ExprList *l, const char *name, Loc loc,
+	Expr *e);
+NameList *ast_names(Program *p, NameList *l, const char *name, Loc loc);
 void ast_decl(Program *p, Loc loc, DeclKind kind, const char *name,
 	double init, Expr *e);
+void ast_const(Program *p, Loc loc, const char *name, Expr *e);
+void ast_input(Program *p, Loc loc, DeclKind kind, const char *name,
+	ExprList *dims);
+void ast_class_target(Program *p, Loc loc, const char *name, Expr *k);
+void ast_param(Program *p, Loc loc, const char *name, ExprList *dims,
+	double value);
+void ast_param_init(Program *p, Loc loc, const char *name, ExprList *dims,
+	const char *init, Loc init_loc, ExprList *args);
+void ast_fn(Program *p, Loc loc, const char *name, NameList *params,
+	Expr *result);
+void ast_fn_open(Program *p, Loc loc, const char *name, NameList *params);
+void ast_fn_return(Program *p, Loc loc, Expr *result);
+void ast_fn_close(Program *p, Loc loc);
+void ast_end(Program *p);
 TrainArg *ast_train_arg(Program *p, Loc loc, const char *name, double v,
 	TrainArg *rest);
 void ast_train(Program *p, Loc loc, const char *opt, Loc opt_loc,
@@ -195,10 +263,21 @@ void ast_train_seed(Program *p, double seed, Loc loc);
 Program *parse_program(Source *src, Arena *arena);
 void parse_dump_tokens(Source *src, Arena *arena, void (*fn)(int tok,
 	const char *text, Loc loc, void *ctx), void *ctx);
+
+/* print.c: the checked tree with shapes, for --emit=ast. */
 void parse_print_ast(const Program *p);
+void parse_fprint_ast(FILE *f, const Program *p);
 
 /* check.c */
 int check_program(Program *p);
 const char *check_opt_name(OptKind k);
+
+/* shape.c: the shape algebra the checker and lowering share. */
+int shape_equal(Shape a, Shape b);
+long shape_size(Shape s);
+/* NumPy broadcasting: trailing dimensions align, 1 stretches; 0 if not. */
+int shape_broadcast(Shape a, Shape b, Shape *out);
+/* "[3, 4]", or "scalar" for rank 0. */
+const char *shape_str(Shape s, char buf[static 48]);
 
 #endif

@@ -24,11 +24,12 @@
 typedef struct Example {
 	const char *name;
 	int ninputs;            /* input columns */
-	int nclasses;           /* the target is class(K), or 0: real */
+	int nclasses;           /* the target is class(K), 0: real, -1: none */
 } Example;
 
 static const Example examples[] = {
-	{ "polyfit", 1, 0 },
+	{ "polyfit", 1, 0 }, { "polyfit_vec", 1, 0 }, { "iris", 4, 3 },
+	{ "cancer", 30, 0 }, { "robust", 8, 0 }, { "mixture", 2, -1 },
 };
 
 enum { ROWS = 40 };
@@ -43,13 +44,15 @@ write_data(const Example *ex, const char *path, uint64_t seed)
 	rt_rng_seed(&r, seed);
 	for (int row = 0; row < ROWS; row++) {
 		for (int c = 0; c < ex->ninputs; c++)
-			fprintf(f, "%.17g,", 2.0 * (double)(rt_rng_next(&r) >> 11)
-				/ 0x1p53 - 1);
-		if (ex->nclasses)
-			fprintf(f, "%d\n", (int)rt_rng_below(&r,
+			fprintf(f, "%s%.17g", c ? "," : "", 2.0 *
+				(double)(rt_rng_next(&r) >> 11) / 0x1p53 - 1);
+		if (ex->nclasses < 0)
+			fprintf(f, "\n");
+		else if (ex->nclasses)
+			fprintf(f, ",%d\n", (int)rt_rng_below(&r,
 				(size_t)ex->nclasses));
 		else
-			fprintf(f, "%.17g\n", (double)(rt_rng_next(&r) >> 11)
+			fprintf(f, ",%.17g\n", (double)(rt_rng_next(&r) >> 11)
 				/ 0x1p53);
 	}
 	fclose(f);

@@ -24,6 +24,8 @@ TestList trainer_tests(void);
 TestList ops_tests(void);
 TestList torch_tests(void);
 TestList runtime_tests(void);
+TestList golden_tests(void);
+TestList fuzz_tests(void);
 
 /* Runs a shell command; returns its exit status, and its combined output
  * in *out (malloc'd) when out is not NULL. */

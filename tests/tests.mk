@@ -1,9 +1,10 @@
 # tests.mk - the test binary: every cmocka test of tests/ in one runner,
 # linked with the compiler library and the f64 runtime.
 
-TEST_SRC := tests/main.c tests/test_frontend.c tests/test_grad.c \
-            tests/test_trainer.c tests/test_ops.c tests/ir_build.c \
-            tests/test_runtime.c tests/hand_models.c tests/test_torch.c
+TEST_SRC := tests/main.c tests/test_frontend.c tests/test_golden.c \
+            tests/test_fuzz.c tests/test_grad.c tests/test_trainer.c \
+            tests/test_ops.c tests/ir_build.c tests/test_runtime.c \
+            tests/hand_models.c tests/test_torch.c
 TEST_CFLAGS := $(ALL_CFLAGS) -Iruntime -DDLRT_F64 \
             -DDLC_ROOT='"$(CURDIR)"' -DDLC_BUILD='"$(abspath $(BUILD))"'
 
