@@ -116,16 +116,18 @@ static void
 convert(Gen *g, Kind k, int depth)
 {
 	if (k == VEC3) {
-		emit(g, "W @ ");
+		emit(g, "(W @ (");
 		expr(g, VEC4, depth - 1);
+		emit(g, "))");
 	} else if (k == VEC4) {
 		if (pick(g, 2)) {
 			emit(g, "softmax(");
 			expr(g, VEC4, depth - 1);
 			emit(g, ")");
 		} else {
+			emit(g, "((");
 			expr(g, VEC3, depth - 1);
-			emit(g, " @ W");
+			emit(g, ") @ W)");
 		}
 	} else {
 		static const char *const reducers[] = { "sum(", "mean(",
