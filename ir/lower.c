@@ -341,9 +341,41 @@ lower_transpose(Lower *l, const Expr *e)
 	return (LV){ emit(l, IR_transpose, x.id, -1, -1, &t, e->loc), x.varies };
 }
 
+static int
+is_builtin(const Expr *e, Builtin b)
+{
+	return e->kind == E_CALL && !e->call && e->builtin == b;
+}
+
+/*
+ * log(sigmoid(z)) is -softplus(-z), and log(softmax(v)) is log_softmax(v):
+ * the same values, but finite where the composition underflows to log(0),
+ * as it does for |z| near 100 in f32.
+ */
+static int
+stable_log(Lower *l, const Expr *e, LV *out)
+{
+	const Expr *x = e->args[0];
+
+	if (is_builtin(x, B_sigmoid)) {
+		LV z = lower_expr(l, x->args[0]);
+		int neg = emit(l, IR_neg, z.id, -1, -1, NULL, e->loc);
+		int sp = emit(l, IR_softplus, neg, -1, -1, NULL, e->loc);
+		*out = (LV){ emit(l, IR_neg, sp, -1, -1, NULL, e->loc), z.varies };
+		return 1;
+	}
+	if (is_builtin(x, B_softmax)) {
+		*out = lower_softmax(l, x, IR_logsoftmax);
+		return 1;
+	}
+	return 0;
+}
+
 static LV
 lower_builtin(Lower *l, const Expr *e)
 {
+	LV v;
+
 	static const IrOp maps[B_COUNT] = {
 		[B_exp] = IR_exp, [B_log] = IR_log, [B_sqrt] = IR_sqrt,
 		[B_abs] = IR_abs, [B_sin] = IR_sin, [B_cos] = IR_cos,
@@ -377,6 +409,10 @@ lower_builtin(Lower *l, const Expr *e)
 		return lower_softmax(l, e, IR_logsoftmax);
 	case B_cross_entropy:
 		return lower_cross_entropy(l, e);
+	case B_log:
+		if (stable_log(l, e, &v))
+			return v;
+		return elementwise(l, IR_log, e, a, 1);
 	default:
 		return elementwise(l, maps[e->builtin], e, a, e->nargs);
 	}

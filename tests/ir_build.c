@@ -153,3 +153,16 @@ tb_unload(Compiled *c)
 		dlclose(c->so);
 	c->so = NULL;
 }
+
+IrModule *
+tb_compile_source(const char *text, Arena *arena, Source **src)
+{
+	*src = src_from_string("t.dl", text, strlen(text));
+	Program *p = parse_program(*src, arena);
+	if (check_program(p) != 0)
+		return NULL;
+	IrModule *m = ir_lower(p, "t");
+	if (m)
+		ir_optimise(m, 2, ir_no_hook, NULL);
+	return m;
+}

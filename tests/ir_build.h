@@ -19,6 +19,10 @@ IrType tb_type(int batched, int rank, int d0, int d1);
  * for a fresh batched input w of result's shape; then differentiates. */
 void tb_finish(IrModule *m, int result);
 
+/* Compiles .dl source text in process through -O2; NULL when it does not
+ * check or lower.  *src and arena must outlive the module. */
+IrModule *tb_compile_source(const char *text, Arena *arena, Source **src);
+
 /* The generated C of a module, compiled in f64 and loaded. */
 typedef struct Compiled {
 	void *so;

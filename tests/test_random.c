@@ -178,19 +178,6 @@ program(Gen *g)
 	emit(g, " - y)^2\n");
 }
 
-static IrModule *
-compile_text(const char *text, Arena *arena, Source **src)
-{
-	*src = src_from_string("random.dl", text, strlen(text));
-	Program *p = parse_program(*src, arena);
-	if (check_program(p) != 0)
-		return NULL;
-	IrModule *m = ir_lower(p, "random");
-	if (m)
-		ir_optimise(m, 2, ir_no_hook, NULL);
-	return m;
-}
-
 static double
 uniform(RtRng *r)
 {
@@ -272,7 +259,7 @@ test_random_programs(void **state)
 		Arena *arena = arena_new();
 		Source *src;
 		program(&g);
-		IrModule *m = compile_text(g.text, arena, &src);
+		IrModule *m = tb_compile_source(g.text, arena, &src);
 		if (!m)
 			fail_msg("program %d does not compile:\n%s", k, g.text);
 		double p[64], x[ROWS * 4], t[ROWS];
