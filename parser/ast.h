@@ -51,14 +51,18 @@ typedef enum ExprKind {
 	E_BINARY,       /* op: + - * / ^ @ < > OP_LE OP_GE OP_EQ OP_NE
 	                   OP_AND OP_OR; lhs, rhs */
 	E_CALL,         /* name, args[nargs], axis (-1 when not given);
-	                   after checking either builtin, or fn with the
-	                   instantiation in call (see FnCall) */
+	                   after checking either builtin, or decl = the
+	                   D_FN with the instantiation in call (see
+	                   FnCall).  softmax and log_softmax always get
+	                   their resolved axis (default: the last) */
 	E_INDEX,        /* lhs[args[0], ...]: each index an expression of
 	                   integer value (a literal, const or comprehension
-	                   index, or + - * of those) */
+	                   index, or + - * of those), proved in range; k
+	                   indices drop the first k dimensions */
 	E_VECTOR,       /* [args[0], ...] */
 	E_COMPR,        /* reducer(lhs for var in lo..hi), reducer one of
-	                   B_sum B_mean B_max B_min B_logsumexp */
+	                   B_sum B_mean B_max B_min B_logsumexp (name is
+	                   its spelling); the body is not unrolled */
 } ExprKind;
 
 typedef struct Decl Decl;
@@ -127,7 +131,8 @@ typedef enum DeclKind {
 	D_FN,           /* fn name(fn_params) = expr, or a block: body holds
 	                   the local D_LETs, expr the returned value */
 	D_ARG,          /* a function parameter inside one FnCall */
-	D_INDEX,        /* a comprehension's index variable, lo..hi */
+	D_INDEX,        /* a comprehension's index variable: scalar real,
+	                   taking the whole numbers lo..hi */
 } DeclKind;
 
 struct Decl {
