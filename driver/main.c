@@ -356,17 +356,18 @@ c_output_dir(const char *output, char *dir, size_t n)
 		return;
 	if (names_c_file(output)) {
 		const char *slash = strrchr(output, '/');
-		if (slash)
-			path_printf(dir, n, "%.*s", (int)(slash - output + 1),
-				output);
-		return;
+		if (!slash)
+			return;
+		path_printf(dir, n, "%.*s", (int)(slash - output + 1), output);
+	} else {
+		len = strlen(output);
+		if (output[len - 1] != '/' && stat(output, &st) == 0 &&
+		    !S_ISDIR(st.st_mode))
+			die("--emit=c writes two files; give -o a directory "
+				"or NAME.c (not '%s')", output);
+		path_printf(dir, n, "%s%s", output,
+			output[len - 1] == '/' ? "" : "/");
 	}
-	len = strlen(output);
-	if (output[len - 1] != '/' && stat(output, &st) == 0 &&
-	    !S_ISDIR(st.st_mode))
-		die("--emit=c writes two files; give -o a directory or "
-			"NAME.c (not '%s')", output);
-	path_printf(dir, n, "%s%s", output, output[len - 1] == '/' ? "" : "/");
 	if (mkdir(dir, 0777) != 0 && errno != EEXIST)
 		die("cannot create the directory %s", dir);
 }

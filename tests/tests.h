@@ -22,6 +22,7 @@ TestList frontend_tests(void);
 TestList grad_tests(void);
 TestList trainer_tests(void);
 TestList ops_tests(void);
+TestList embed_tests(void);
 
 /* Runs a shell command; returns its exit status, and its combined output
  * in *out (malloc'd) when out is not NULL. */

@@ -2,7 +2,8 @@
 # linked with the compiler library and the f64 runtime.
 
 TEST_SRC := tests/main.c tests/test_frontend.c tests/test_grad.c \
-            tests/test_trainer.c tests/test_ops.c tests/ir_build.c
+            tests/test_trainer.c tests/test_ops.c tests/ir_build.c \
+            tests/test_embed.c
 TEST_CFLAGS := $(ALL_CFLAGS) -Iruntime -DDLRT_F64 \
             -DDLC_ROOT='"$(CURDIR)"' -DDLC_BUILD='"$(abspath $(BUILD))"'
 
