@@ -25,7 +25,7 @@ COMPILER_SRC := lexer/source.c lexer/arena.c parser/parse.c parser/check.c \
            ir/ir.c ir/type.c ir/eval.c ir/adjoint.c ir/lower.c ir/grad.c \
            ir/opt.c ir/simplify.c ir/passes.c ir/stats.c ir/print.c \
            ir/interp.c codegen/c.c codegen/plan.c codegen/tables.c \
-           codegen/header.c codegen/glue.c
+           codegen/header.c codegen/glue.c codegen/names.c codegen/optim.c
 COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/obj/%.o) \
            $(BUILD)/obj/gen/lexer.o $(BUILD)/obj/gen/parser.o
 RUNTIME_SRC := runtime/data.c runtime/npy.c runtime/table.c \

@@ -18,6 +18,7 @@ typedef enum CgPrecision { CG_F32, CG_F64 } CgPrecision;
 typedef struct CgOptions {
 	CgPrecision precision;
 	const Source *src;      /* quoted in comments; may be NULL */
+	int input_grad;         /* declare NAME_loss_grad_inputs (--wrt=inputs) */
 } CgOptions;
 
 void cg_emit_header(const IrModule *m, const CgOptions *o, FILE *out);
@@ -27,11 +28,6 @@ void cg_emit_source(const IrModule *m, const CgOptions *o, FILE *out);
  * example plus size_c, the most any generated function needs. */
 void cg_workspace(const IrModule *m, long *size_b, long *size_c);
 void cg_emit_glue(const IrModule *m, const CgOptions *o, FILE *out);
-
-/* c.c: a .dl name as a C identifier that cannot clash with C or with
- * ours, and text made safe to put inside a C comment. */
-const char *cg_ident(const char *name, char *buf, size_t n);
-void cg_comment_text(FILE *out, const char *s, size_t len);
 
 /* plan.c: where each value of one generated function lives.  buf[id] is
  * the value's buffer (-1 when it is read in place or not live); buffer k
@@ -52,5 +48,20 @@ void cg_plan_free(CgPlan *p);
  * workspace holds size_b elements per example plus size_c. */
 void cg_emit_tables(const IrModule *m, const CgOptions *o, FILE *f,
 	long size_b, long size_c);
+
+/* names.c: the C field of parameter i (a .dl name renamed when a keyword,
+ * a library macro or a name of ours could capture it; one-to-one), the
+ * header's include guard, and text made safe inside a comment or a
+ * string literal. */
+const char *cg_param_field(const IrModule *m, int i, char *buf, size_t n);
+void cg_guard(const IrModule *m, char *buf, size_t n);
+void cg_comment_safe(FILE *out, const char *s, size_t len);
+void cg_string_safe(FILE *out, const char *s);
+
+/* names.c: text with every '@' replaced by the module name. */
+void cg_template(FILE *f, const char *text, const char *name);
+
+/* optim.c: optimiser state, defaults from the train clause, NAME_step. */
+void cg_emit_optim(const IrModule *m, const CgOptions *o, FILE *f);
 
 #endif

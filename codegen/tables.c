@@ -1,8 +1,10 @@
 /*
  * tables.c - the parts of NAME.c that describe rather than compute: the
- * parameter table, the workspace size, and NAME_init with the declared
- * initialisers driven by a seeded generator of our own, so the same seed
- * gives the same parameters on every platform.
+ * parameter table, the workspace size, NAME_init with the declared
+ * initialisers driven by a seeded generator of our own (so the same seed
+ * gives the same parameters on every platform), NAME_predict_one, and,
+ * through optim.c, the optimisers.  c.c calls cg_emit_tables() after the
+ * includes and before the compute functions.
  */
 #include <math.h>
 #include <string.h>
@@ -21,16 +23,6 @@ static const char rng_source[] =
 "static double\n@_normal(uint64_t *s)\n{\n"
 "\tdouble u = @_uniform(s), v = @_uniform(s);\n\n"
 "\treturn sqrt(-2 * log(u)) * cos(6.283185307179586 * v);\n}\n";
-
-static void
-templated(FILE *f, const char *text, const char *name)
-{
-	for (; *text; text++)
-		if (*text == '@')
-			fputs(name, f);
-		else
-			fputc(*text, f);
-}
 
 /* Fan-in and fan-out: a [out, in] matrix; a vector counts both ways. */
 static void
@@ -73,7 +65,7 @@ draw(const IrModule *m, const IrParam *p, char *buf, size_t n)
 static void
 emit_init(const IrModule *m, FILE *f)
 {
-	char name[72], expr[256];
+	char name[160], expr[256];
 
 	fprintf(f, "\nvoid\n%s_init(%s_params *p, uint64_t seed)\n{\n",
 		m->name, m->name);
@@ -82,7 +74,7 @@ emit_init(const IrModule *m, FILE *f)
 		m->name);
 	for (int i = 0; i < m->nparams; i++) {
 		const IrParam *p = &m->params[i];
-		cg_ident(p->name, name, sizeof name);
+		cg_param_field(m, i, name, sizeof name);
 		draw(m, p, expr, sizeof expr);
 		if (p->type.rank == 0)
 			fprintf(f, "\tp->%s = (%s_real)(%s);\n", name, m->name,
@@ -95,34 +87,53 @@ emit_init(const IrModule *m, FILE *f)
 	fprintf(f, "}\n");
 }
 
+/* One row of the table: names, where the parameter lives, its shape. */
+static void
+emit_param_row(const IrModule *m, int i, FILE *f)
+{
+	const IrParam *p = &m->params[i];
+	char field[160];
+
+	cg_param_field(m, i, field, sizeof field);
+	fprintf(f, "\t{ \"");
+	cg_string_safe(f, p->name);
+	fprintf(f, "\", \"%s\",\n\t  offsetof(%s_params, %s) / sizeof(%s_real), "
+		"%ld, %d, {", field, m->name, field, m->name,
+		ir_numel(&p->type), p->type.rank);
+	for (int d = 0; d < 4; d++)
+		fprintf(f, " %d%s", d < p->type.rank ? p->type.dim[d] : 1,
+			d < 3 ? "," : "");
+	fprintf(f, " } },\n");
+}
+
 static void
 emit_param_table(const IrModule *m, FILE *f)
 {
-	char name[72];
-
 	fprintf(f, "\nconst %s_param_info %s_param_table[%d] = {\n", m->name,
 		m->name, m->nparams > 0 ? m->nparams : 1);
-	for (int i = 0; i < m->nparams; i++) {
-		const IrParam *p = &m->params[i];
-		fprintf(f, "\t{ \"%s\", offsetof(%s_params, %s) / sizeof(%s_real)"
-			", %ld },\n", p->name, m->name,
-			cg_ident(p->name, name, sizeof name), m->name,
-			ir_numel(&p->type));
-	}
+	for (int i = 0; i < m->nparams; i++)
+		emit_param_row(m, i, f);
 	if (m->nparams == 0)
-		fprintf(f, "\t{ \"\", 0, 0 },\n");
+		fprintf(f, "\t{ \"\", \"\", 0, 0, 0, { 1, 1, 1, 1 } },\n");
 	fprintf(f, "};\n");
 }
+
+/* One example is a batch of one; the workspace is sized for that. */
+static const char predict_one_source[] =
+"\nvoid\n@_predict_one(const @_params *p, const @_real *input, @_real *out,\n"
+"\tvoid *workspace)\n{\n"
+"\t@_predict(p, input, 1, out, workspace);\n}\n";
 
 void
 cg_emit_tables(const IrModule *m, const CgOptions *o, FILE *f, long size_b,
 	long size_c)
 {
-	(void)o;
 	emit_param_table(m, f);
 	fprintf(f, "\nsize_t\n%s_workspace_size(size_t batch)\n{\n", m->name);
 	fprintf(f, "\treturn ((size_t)%ld * batch + %ld) * sizeof(%s_real);\n}\n",
 		size_b, size_c, m->name);
-	templated(f, rng_source, m->name);
+	cg_template(f, rng_source, m->name);
 	emit_init(m, f);
+	cg_template(f, predict_one_source, m->name);
+	cg_emit_optim(m, o, f);
 }

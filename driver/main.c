@@ -323,24 +323,90 @@ build_trainer(const IrModule *m, const CgOptions *co, const char *output)
 	}
 }
 
+/* Whether -o names the C file itself (FILE.c) rather than a directory. */
+static int
+names_c_file(const char *output)
+{
+	size_t len = output ? strlen(output) : 0;
+	struct stat st;
+
+	if (len < 2 || strcmp(output + len - 2, ".c") != 0)
+		return 0;
+	return !(stat(output, &st) == 0 && S_ISDIR(st.st_mode));
+}
+
+/* FILE of -o DIR/FILE.c: the files written must be NAME.c and NAME.h,
+ * since NAME.c includes "NAME.h", so FILE becomes the name; --name may
+ * only repeat it. */
+static char *
+name_from_c_file(const Options *o)
+{
+	const char *base = strrchr(o->output, '/');
+	size_t len;
+	char *name;
+
+	base = base ? base + 1 : o->output;
+	len = strlen(base) - 2;
+	name = malloc(len + 1);
+	memcpy(name, base, len);
+	name[len] = '\0';
+	if (!valid_name(name))
+		die("-o %s: the file name must be a C identifier of at most 48 "
+			"characters followed by .c", o->output);
+	if (o->name && strcmp(o->name, name) != 0)
+		die("-o %s: the file must be named after --name (NAME.c)",
+			o->output);
+	return name;
+}
+
+/* -o DIR/ or -o DIR/NAME.c: the directory the pair goes to, ending in a
+ * slash, or empty for the current one.  A missing last directory is
+ * created. */
+static void
+c_output_dir(const char *output, char *dir, size_t n)
+{
+	struct stat st;
+	size_t len;
+
+	dir[0] = '\0';
+	if (!output)
+		return;
+	if (names_c_file(output)) {
+		const char *slash = strrchr(output, '/');
+		if (!slash)
+			return;
+		path_printf(dir, n, "%.*s", (int)(slash - output + 1), output);
+	} else {
+		len = strlen(output);
+		if (output[len - 1] != '/' && stat(output, &st) == 0 &&
+		    !S_ISDIR(st.st_mode))
+			die("--emit=c writes two files; give -o a directory "
+				"or NAME.c (not '%s')", output);
+		path_printf(dir, n, "%s%s", output,
+			output[len - 1] == '/' ? "" : "/");
+	}
+	if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+		die("cannot create the directory %s", dir);
+}
+
 static void
 emit_c(const IrModule *m, const CgOptions *co, const char *output)
 {
-	char dir[PATH_MAX] = "";
-	struct stat st;
+	char dir[PATH_MAX];
 
-	if (output) {
-		size_t len = strlen(output);
-		int is_dir = output[len - 1] == '/' ||
-			(stat(output, &st) == 0 && S_ISDIR(st.st_mode));
-		if (!is_dir)
-			die("--emit=c writes two files; give -o a directory "
-				"(not '%s')", output);
-		path_printf(dir, sizeof dir, "%s%s", output,
-			output[len - 1] == '/' ? "" : "/");
-		mkdir(dir, 0777);
-	}
+	c_output_dir(output, dir, sizeof dir);
 	write_c(m, co, dir, 0);
+}
+
+/* What generated code says it was made from: the model's file name
+ * without its directory, so the output is the same wherever it is built
+ * and no directory name reaches it. */
+static const char *
+recorded_path(const char *input)
+{
+	const char *base = strrchr(input, '/');
+
+	return base ? base + 1 : input;
 }
 
 static int
@@ -348,7 +414,9 @@ compile(const Options *o, Source *src)
 {
 	Arena *arena = arena_new();
 	Program *p = parse_program(src, arena);
-	char *name = o->name ? strdup(o->name) : module_name(o->input);
+	char *name = o->emit == EMIT_C && names_c_file(o->output) ?
+		name_from_c_file(o) : o->name ? strdup(o->name) :
+		module_name(o->input);
 	int status = 0;
 
 	if (check_program(p) != 0) {
@@ -357,17 +425,20 @@ compile(const Options *o, Source *src)
 		parse_print_ast(p);
 	} else if (o->emit != EMIT_CHECK) {
 		IrModule *m = ir_lower(p, name);
-		CgOptions co = { o->precision, src };
+		CgOptions co = { .precision = o->precision, .src = src,
+			.input_grad = o->pipeline.wrt_inputs };
 		if (!m) {
 			status = 1;
 		} else if (!run_pipeline(m, &o->pipeline, &co)) {
+			m->path = recorded_path(o->input);
 			if (o->emit == EMIT_C)
 				emit_c(m, &co, o->output);
 			else
 				build_trainer(m, &co, o->output ? o->output :
 					name);
 		}
-		ir_module_free(m);
+		if (m)
+			ir_module_free(m);
 	}
 	free(name);
 	arena_free(arena);

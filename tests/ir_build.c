@@ -116,7 +116,7 @@ write_with(const char *path, void (*fn)(const IrModule *, const CgOptions *,
 int
 tb_compile(const IrModule *m, const char *dir, Compiled *c)
 {
-	CgOptions o = { CG_F64, NULL };
+	CgOptions o = { .precision = CG_F64 };
 	char h[1200], src[1200], so[1200], cmd[4096], sym[128], *out;
 
 	memset(c, 0, sizeof *c);

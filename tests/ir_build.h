@@ -37,4 +37,9 @@ typedef struct Compiled {
 int tb_compile(const IrModule *m, const char *dir, Compiled *c);
 void tb_unload(Compiled *c);
 
+/* test_ops.c: its cases, one module per op, built and finished. */
+size_t ops_case_count(void);
+const char *ops_case_name(size_t k);
+void ops_case_build(size_t k, IrModule *m);
+
 #endif

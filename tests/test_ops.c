@@ -423,3 +423,22 @@ ops_tests(void)
 	};
 	return (TestList){ tests, sizeof tests / sizeof tests[0] };
 }
+
+/* The case list, for tests that need one module per op (test_embed.c). */
+size_t
+ops_case_count(void)
+{
+	return sizeof cases / sizeof cases[0];
+}
+
+const char *
+ops_case_name(size_t k)
+{
+	return cases[k].name;
+}
+
+void
+ops_case_build(size_t k, IrModule *m)
+{
+	tb_finish(m, cases[k].build(m));
+}
