@@ -18,16 +18,18 @@ GEN_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
            -Wno-unused-function -Wno-sign-compare $(CFLAGS) \
            -Ilexer -Iparser -Iir -I$(BUILD)/gen
 
-DEBIAN_PACKAGES := build-essential flex bison libcmocka-dev clang
+DEBIAN_PACKAGES := build-essential flex bison libcmocka-dev clang graphviz
 
 COMPILER_SRC := lexer/source.c lexer/arena.c parser/parse.c parser/check.c \
            ir/ir.c ir/type.c ir/eval.c ir/adjoint.c ir/lower.c ir/grad.c \
            ir/opt.c ir/print.c ir/interp.c codegen/c.c codegen/tables.c \
-           codegen/header.c codegen/glue.c
+           codegen/header.c codegen/glue.c ir/read.c ir/verify.c \
+           codegen/dot.c
 COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/obj/%.o) \
            $(BUILD)/obj/gen/lexer.o $(BUILD)/obj/gen/parser.o
 RUNTIME_SRC := runtime/data.c runtime/rng.c runtime/train.c runtime/main.c
-HEADERS := $(wildcard lexer/*.h parser/*.h ir/*.h ir/*.def codegen/*.h) \
+HEADERS := $(wildcard lexer/*.h parser/*.h ir/*.h ir/*.def codegen/*.h \
+           driver/*.h) \
            $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h
 
 .PHONY: all deps polyfit test warnings-clang clean
@@ -67,7 +69,8 @@ $(BUILD)/libdlc.a: $(COMPILER_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/dlc: $(BUILD)/obj/driver/main.o $(BUILD)/libdlc.a
+$(BUILD)/dlc: $(BUILD)/obj/driver/main.o $(BUILD)/obj/driver/gradcheck.o \
+              $(BUILD)/libdlc.a
 	$(CC) $(ALL_CFLAGS) $^ -lm -o $@
 
 $(BUILD)/libdlrt-f32.a: $(RUNTIME_SRC) runtime/dlrt.h

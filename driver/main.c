@@ -15,38 +15,49 @@
 #include <unistd.h>
 
 #include "cg.h"
+#include "driver.h"
 
 #define DLC_VERSION "0.1.0"
 
 typedef enum Emit {
-	EMIT_TRAINER, EMIT_C, EMIT_IR, EMIT_AST, EMIT_CHECK,
+	EMIT_TRAINER, EMIT_C, EMIT_IR, EMIT_AST, EMIT_CHECK, EMIT_DOT,
+	EMIT_GRADCHECK,
 } Emit;
 
 typedef struct Options {
 	const char *input;
 	const char *output;
 	const char *name;
-	const char *stage;      /* for --emit=ir */
+	const char *stage;      /* for --emit=ir and --emit=dot */
+	const char *data;       /* for --gradcheck */
 	Emit emit;
 	CgPrecision precision;
+	int verify;             /* check the IR after every pass */
 } Options;
-
-static const char *const stages[] = { "forward", "grad", "cse", "dce", "opt" };
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
 "usage: dlc [options] MODEL.dl\n"
+"       dlc [options] MODEL.dlir\n"
 "\n"
-"Compiles a model to a trainer binary, or to C code to embed.\n"
+"Compiles a model to a trainer binary, or to C code to embed.  A .dlir\n"
+"file (the text --emit=ir prints) is accepted wherever a .dl is.\n"
 "\n"
 "  -o PATH             output: the trainer binary (default: MODEL), or for\n"
 "                      --emit=c a directory DIR/ or a file NAME.c\n"
 "  --emit=c            write NAME.h and NAME.c, the model's C API\n"
 "  --emit=ir[=STAGE]   print the IR after STAGE: forward, grad, cse, dce,\n"
 "                      opt (default opt, the final form)\n"
+"  --emit=dot[=STAGE]  write Graphviz DOT of the IR after STAGE (default\n"
+"                      opt): forward and adjoint values, per source line\n"
 "  --emit=ast          print the checked syntax tree\n"
+"  --verify            check the IR after every pass\n"
+"  --gradcheck         compare the gradient with central finite\n"
+"                      differences at random parameters; exit 1 when a\n"
+"                      relative error exceeds 1e-6\n"
+"  --data FILE         for --gradcheck: CSV rows (inputs then targets)\n"
 "  --check             parse and check only\n"
 "  --precision=P       f32 (default) or f64\n"
 "  --name=NAME         C prefix of the generated API (default: from MODEL)\n"
@@ -79,24 +90,34 @@ path_printf(char *buf, size_t n, const char *fmt, ...)
 		die("a path is too long: %s...", buf);
 }
 
+/* KIND or KIND=STAGE, for the kinds that show the IR at a stage. */
+static int
+staged(Options *o, const char *v, const char *kind)
+{
+	size_t len = strlen(kind);
+
+	if (strncmp(v, kind, len) != 0 || (v[len] != '\0' && v[len] != '='))
+		return 0;
+	o->stage = v[len] ? v + len + 1 : "opt";
+	if (ir_stage_index(o->stage) < 0)
+		die("unknown IR stage '%s'; expected forward, grad, cse, dce "
+			"or opt", o->stage);
+	return 1;
+}
+
 static void
 parse_emit(Options *o, const char *v)
 {
-	if (strcmp(v, "c") == 0) {
+	if (strcmp(v, "c") == 0)
 		o->emit = EMIT_C;
-	} else if (strcmp(v, "ast") == 0) {
+	else if (strcmp(v, "ast") == 0)
 		o->emit = EMIT_AST;
-	} else if (strncmp(v, "ir", 2) == 0 && (v[2] == '\0' || v[2] == '=')) {
+	else if (staged(o, v, "ir"))
 		o->emit = EMIT_IR;
-		o->stage = v[2] ? v + 3 : "opt";
-		for (size_t i = 0; i < sizeof stages / sizeof *stages; i++)
-			if (strcmp(o->stage, stages[i]) == 0)
-				return;
-		die("unknown IR stage '%s'; expected forward, grad, cse, dce "
-			"or opt", o->stage);
-	} else {
-		die("unknown --emit kind '%s'; expected c, ir or ast", v);
-	}
+	else if (staged(o, v, "dot"))
+		o->emit = EMIT_DOT;
+	else
+		die("unknown --emit kind '%s'; expected c, ir, dot or ast", v);
 }
 
 static void
@@ -118,6 +139,14 @@ parse_args(Options *o, int argc, char **argv)
 			parse_emit(o, a + 7);
 		} else if (strcmp(a, "--check") == 0) {
 			o->emit = EMIT_CHECK;
+		} else if (strcmp(a, "--verify") == 0) {
+			o->verify = 1;
+		} else if (strcmp(a, "--gradcheck") == 0) {
+			o->emit = EMIT_GRADCHECK;
+		} else if (strcmp(a, "--data") == 0) {
+			if (++i >= argc)
+				die("--data needs a file%s", "");
+			o->data = argv[i];
 		} else if (strcmp(a, "--precision=f32") == 0) {
 			o->precision = CG_F32;
 		} else if (strcmp(a, "--precision=f64") == 0) {
@@ -326,50 +355,128 @@ emit_c(const IrModule *m, const CgOptions *co, const char *output)
 	write_c(m, co, dir, 0);
 }
 
-/* Runs the passes in order, stopping to print after `stop` if given. */
 static int
-transform(IrModule *m, const char *stop)
+is_dlir(const char *path)
 {
-	if (stop && strcmp(stop, "forward") == 0)
-		return ir_print(m, stop), 1;
-	ir_grad(m);
-	if (stop && strcmp(stop, "grad") == 0)
-		return ir_print(m, stop), 1;
-	ir_cse(&m->fn);
-	if (stop && strcmp(stop, "cse") == 0)
-		return ir_print(m, stop), 1;
-	ir_dce(&m->fn);
-	if (stop && strcmp(stop, "dce") == 0)
-		return ir_print(m, stop), 1;
-	if (stop)
-		return ir_print(m, stop), 1;
-	return 0;
+	size_t len = strlen(path);
+
+	return len > 5 && strcmp(path + len - 5, ".dlir") == 0;
+}
+
+/* A .dl program parsed, checked and lowered; NULL after reporting. */
+static IrModule *
+from_program(const Options *o, Source *src, Arena *arena, const char *name)
+{
+	Program *p = parse_program(src, arena);
+
+	if (check_program(p) != 0)
+		return NULL;
+	if (o->emit == EMIT_AST)
+		parse_print_ast(p);
+	if (o->emit == EMIT_AST || o->emit == EMIT_CHECK)
+		return NULL;
+	return ir_lower(p, name);
+}
+
+/* A .dlir file read back; *stage says how far it had gone. */
+static IrModule *
+from_text(const Options *o, Source *src, Arena *arena, int *stage)
+{
+	const char *at;
+	IrModule *m;
+
+	if (o->emit == EMIT_AST)
+		die("%s is IR and has no syntax tree", o->input);
+	m = ir_read(src, arena, &at);
+	if (!m)
+		return NULL;
+	if (o->name)
+		m->name = o->name;
+	*stage = ir_stage_index(at);
+	return m;
+}
+
+/* The stage that the output needs. */
+static int
+goal(const Options *o, int from)
+{
+	int to = ir_stage_index(o->stage ? o->stage : "opt");
+
+	if (to < from) {
+		fprintf(stderr, "dlc: error: %s holds the IR after %s, which "
+			"is past %s\n", o->input, ir_stage_name(from), o->stage);
+		exit(1);
+	}
+	return to;
+}
+
+/* The source a .dlir came from, for the comments of generated code. */
+static Source *
+original_source(const IrModule *m)
+{
+	return m->path ? src_load(m->path) : NULL;
+}
+
+/* Runs the remaining passes and writes what was asked for. */
+static int
+finish_module(const Options *o, IrModule *m, int from, Source *src,
+	const char *name)
+{
+	int to = goal(o, from);
+	Source *orig = src;
+	int status = 0;
+
+	if (o->emit == EMIT_CHECK)
+		return 0;
+	if (ir_run_stages(m, from, to, o->verify || IR_VERIFY_ALWAYS))
+		abort();    /* a pass broke an invariant: a compiler bug */
+	if (is_dlir(o->input))
+		orig = original_source(m);
+	CgOptions co = { o->precision, orig };
+	switch (o->emit) {
+	case EMIT_IR:
+		ir_print(m, ir_stage_name(to));
+		break;
+	case EMIT_DOT:
+		cg_emit_dot(m, orig, stdout);
+		break;
+	case EMIT_GRADCHECK:
+		status = dlc_gradcheck(m, o->data);
+		break;
+	case EMIT_C:
+		emit_c(m, &co, o->output);
+		break;
+	case EMIT_TRAINER:
+		build_trainer(m, &co, o->output ? o->output : name);
+		break;
+	default:
+		break;
+	}
+	if (orig != src)
+		src_free(orig);
+	return status;
 }
 
 static int
 compile(const Options *o, Source *src)
 {
 	Arena *arena = arena_new();
-	Program *p = parse_program(src, arena);
 	char *name = o->name ? strdup(o->name) : module_name(o->input);
-	int status = 0;
+	int from = 0, status = 1;
+	IrModule *m;
 
-	if (check_program(p) != 0) {
-		status = 1;
-	} else if (o->emit == EMIT_AST) {
-		parse_print_ast(p);
-	} else if (o->emit != EMIT_CHECK) {
-		IrModule *m = ir_lower(p, name);
-		CgOptions co = { o->precision, src };
-		if (!transform(m, o->emit == EMIT_IR ? o->stage : NULL)) {
-			if (o->emit == EMIT_C)
-				emit_c(m, &co, o->output);
-			else
-				build_trainer(m, &co, o->output ? o->output :
-					name);
-		}
-		ir_module_free(m);
-	}
+	if (is_dlir(o->input))
+		m = from_text(o, src, arena, &from);
+	else
+		m = from_program(o, src, arena, name);
+	if (m && (o->verify || IR_VERIFY_ALWAYS) &&
+	    ir_verify(m, from ? ir_stage_name(from) : "forward"))
+		abort();    /* lowering broke an invariant */
+	if (m)
+		status = finish_module(o, m, from, src, name);
+	else if (src->nerrors == 0)
+		status = 0;     /* --check or --emit=ast, all well */
+	ir_module_free(m);
 	free(name);
 	arena_free(arena);
 	return status;
