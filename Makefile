@@ -4,6 +4,7 @@
 #   make deps       install the Debian packages the build and tests need
 #   make polyfit    the main job: compile examples/polyfit.dl and train it
 #   make test       build and run the test suite
+#   make update-golden   re-pin the golden IR of tests/ir (see below)
 #   make clean
 
 CC      ?= cc
@@ -32,7 +33,7 @@ HEADERS := $(wildcard lexer/*.h parser/*.h ir/*.h ir/*.def codegen/*.h \
            driver/*.h) \
            $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h
 
-.PHONY: all deps polyfit test warnings-clang clean
+.PHONY: all deps polyfit test warnings-clang update-golden clean
 all: $(BUILD)/dlc $(BUILD)/libdlrt-f32.a $(BUILD)/libdlrt-f64.a \
      $(BUILD)/include/dlrt.h
 
@@ -101,6 +102,31 @@ polyfit: all
 	$(BUILD)/dlc examples/polyfit.dl -o $(BUILD)/polyfit
 	$(BUILD)/polyfit --data examples/data/polyfit.csv \
 		--log $(BUILD)/polyfit-loss.csv
+
+# Golden IR: tests/ir/NAME.STAGE.ir pins `dlc --emit=ir=STAGE
+# examples/NAME.dl` byte for byte (the test lists tests/ir/).  After a
+# deliberate change to lowering or a pass, `make update-golden` rewrites
+# every stage of each example already pinned; `make update-golden
+# GOLDEN=NAME` pins examples/NAME.dl as well.  Review the diff.
+IR_STAGES := forward grad cse dce opt
+GOLDEN ?=
+GOLDEN_NAMES = $(sort $(GOLDEN) \
+	$(basename $(basename $(notdir $(wildcard tests/ir/*.ir)))))
+
+update-golden: $(BUILD)/dlc
+	@mkdir -p tests/ir
+	@for n in $(GOLDEN_NAMES); do \
+		for s in $(IR_STAGES); do \
+			$(BUILD)/dlc --verify --emit=ir=$$s examples/$$n.dl \
+				> tests/ir/$$n.$$s.ir || exit 1; \
+		done; \
+		echo "pinned examples/$$n.dl at $(IR_STAGES)"; \
+	done
+
+# The computation graph of an example, as checked in for polyfit:
+#   make docs/polyfit.svg
+docs/%.svg: examples/%.dl $(BUILD)/dlc
+	$(BUILD)/dlc --emit=dot $< | dot -Tsvg -o $@
 
 include tests/tests.mk
 

@@ -584,6 +584,8 @@ param_line(Reader *r)
 	    initialiser(r, &p))
 		return 1;
 	trailer(r, &p.loc, NULL);
+	if (end_of_line(r))
+		return 1;
 	p.name = arena_strdup(r->arena, name);
 	m->params = grow(m->params, m->nparams, &r->cap_params, sizeof p);
 	m->params[m->nparams++] = p;
@@ -724,6 +726,8 @@ value_line(Reader *r)
 	if (attributes(r, &v) || expect(r, ':') || type(r, &v.type))
 		return 1;
 	trailer(r, &v.loc, &v.adjoint);
+	if (end_of_line(r))
+		return 1;
 	if (f->n == f->cap) {
 		r->value_line = grow(r->value_line, f->n, &f->cap,
 			sizeof *r->value_line);

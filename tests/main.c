@@ -73,6 +73,7 @@ main(void)
 {
 	TestList (*const lists[])(void) = {
 		frontend_tests, ops_tests, grad_tests, trainer_tests,
+		irtools_tests,
 	};
 	struct CMUnitTest *all = NULL;
 	size_t n = 0;

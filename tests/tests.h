@@ -22,6 +22,11 @@ TestList frontend_tests(void);
 TestList grad_tests(void);
 TestList trainer_tests(void);
 TestList ops_tests(void);
+TestList irtools_tests(void);
+
+/* test_ops.c: its hand-built cases, one module builder each. */
+struct IrModule;
+const char *ops_case(size_t k, int (**build)(struct IrModule *m));
 
 /* Runs a shell command; returns its exit status, and its combined output
  * in *out (malloc'd) when out is not NULL. */

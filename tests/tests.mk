@@ -2,8 +2,9 @@
 # linked with the compiler library and the f64 runtime.
 
 TEST_SRC := tests/main.c tests/test_frontend.c tests/test_grad.c \
-            tests/test_trainer.c tests/test_ops.c tests/ir_build.c
-TEST_CFLAGS := $(ALL_CFLAGS) -Iruntime -DDLRT_F64 \
+            tests/test_trainer.c tests/test_ops.c tests/ir_build.c \
+            tests/test_irtools.c
+TEST_CFLAGS := $(ALL_CFLAGS) -Iruntime -DDLRT_F64 -DDLC_VERIFY \
             -DDLC_ROOT='"$(CURDIR)"' -DDLC_BUILD='"$(abspath $(BUILD))"'
 
 $(BUILD)/test-dlc: $(TEST_SRC) tests/tests.h tests/ir_build.h $(BUILD)/libdlc.a \
