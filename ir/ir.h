@@ -174,6 +174,7 @@ void grad_accum(GradCtx *g, int operand, int contribution);
 void ir_print_to(const IrModule *m, const char *stage, FILE *out);
 void ir_num_str(double v, char *buf, size_t n);
 void ir_value_str(const IrModule *m, int id, char *buf, size_t n);
+const char *ir_opt_name(int k);         /* NULL for an unknown OptKind */
 
 /* read.c: parses the textual form.  Names live in `arena`; *stage gets
  * the stage the text was printed after.  Reports every problem through

@@ -180,6 +180,19 @@ print_string(const char *s, FILE *out)
 	fputc('"', out);
 }
 
+/* The optimisers by name.  Kept here rather than borrowed from
+ * check_opt_name(), which knows only the ones the checker accepts today
+ * and would read past its table for the others. */
+const char *
+ir_opt_name(int k)
+{
+	static const char *const names[] = { [OPT_SGD] = "sgd",
+		[OPT_ADAM] = "adam", [OPT_ADAMW] = "adamw" };
+
+	return k >= 0 && k < (int)(sizeof names / sizeof *names) ? names[k] :
+		NULL;
+}
+
 static void
 print_train(const IrTrain *t, FILE *out)
 {
@@ -187,7 +200,7 @@ print_train(const IrTrain *t, FILE *out)
 		"eps", "weight_decay" };
 	const double vals[] = { t->lr, t->momentum, t->beta1, t->beta2, t->eps,
 		t->weight_decay };
-	const char *opt = check_opt_name(t->opt);
+	const char *opt = ir_opt_name((int)t->opt);
 	Buf b = { .len = 0 };
 
 	if (opt)

@@ -429,15 +429,8 @@ optimiser(Reader *r, IrTrain *t)
 
 	if (word(r, name, sizeof name, "an optimiser"))
 		return 1;
-	if (strcmp(name, "opt") == 0) {
-		int k;
-		if (expect(r, '=') || int_in(r, 0, OPT_ADAMW, &k))
-			return 1;
-		t->opt = (OptKind)k;
-		return 0;
-	}
-	for (int k = 0; k <= OPT_ADAMW; k++) {
-		const char *known = check_opt_name((OptKind)k);
+	for (int k = 0; ir_opt_name(k); k++) {
+		const char *known = ir_opt_name(k);
 		if (known && strcmp(known, name) == 0) {
 			t->opt = (OptKind)k;
 			return 0;

@@ -746,6 +746,20 @@ check_roots(Check *c)
 	return 0;
 }
 
+/* Settings the trainer relies on. */
+static int
+check_train(Check *c)
+{
+	const IrTrain *t = &c->m->train;
+
+	if (!ir_opt_name((int)t->opt))
+		return bad(c, "optimiser %d does not exist", (int)t->opt);
+	if (t->epochs < 1 || t->batch < 1)
+		return bad(c, "epochs and batch must be at least 1, saw %ld "
+			"and %ld", t->epochs, t->batch);
+	return 0;
+}
+
 int
 ir_check(const IrModule *m, IrProblem *p)
 {
@@ -753,7 +767,7 @@ ir_check(const IrModule *m, IrProblem *p)
 
 	p->id = -1;
 	p->why[0] = '\0';
-	if (check_params(&c) ||
+	if (check_train(&c) || check_params(&c) ||
 	    check_data(&c, m->inputs, m->ninputs, m->input_size, "input") ||
 	    check_data(&c, m->targets, m->ntargets, m->target_size, "target"))
 		return 1;
