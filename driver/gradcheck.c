@@ -100,11 +100,15 @@ read_rows(const IrModule *m, const char *path, Rows *r, int want)
 		int got = fields(line, v, width);
 		if (got < 0 && lineno == 1)
 			continue;   /* a header */
+		if (got < 0) {
+			fprintf(stderr, "dlc: error: %s:%d: a field is not a "
+				"number\n", path, lineno);
+			exit(1);
+		}
 		if (got != width) {
-			fprintf(stderr, "dlc: error: %s:%d: expected %d numeric "
-				"columns (the inputs then the targets), got "
-				"%s\n", path, lineno, width, got < 0 ?
-				"a field that is not a number" : "another count");
+			fprintf(stderr, "dlc: error: %s:%d: expected %d columns "
+				"(the inputs then the targets), got %d\n", path,
+				lineno, width, got);
 			exit(1);
 		}
 		put_row(m, r, v);
