@@ -4,6 +4,7 @@
 #   make deps       install the Debian packages the build and tests need
 #   make polyfit    the main job: compile examples/polyfit.dl and train it
 #   make test       build and run the test suite
+#   make update-golden   re-pin the golden IR of tests/ir (see below)
 #   make clean
 
 CC      ?= cc
@@ -18,14 +19,16 @@ GEN_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
            -Wno-unused-function -Wno-sign-compare $(CFLAGS) \
            -Ilexer -Iparser -Iir -I$(BUILD)/gen
 
-DEBIAN_PACKAGES := build-essential flex bison libcmocka-dev clang python3-torch
+DEBIAN_PACKAGES := build-essential flex bison libcmocka-dev clang graphviz \
+           python3-torch
 
 COMPILER_SRC := lexer/source.c lexer/arena.c parser/parse.c parser/check.c \
            parser/typing.c parser/fn.c parser/shape.c parser/print.c \
            ir/ir.c ir/type.c ir/eval.c ir/adjoint.c ir/lower.c ir/grad.c \
            ir/opt.c ir/simplify.c ir/passes.c ir/stats.c ir/print.c \
            ir/interp.c codegen/c.c codegen/plan.c codegen/tables.c \
-           codegen/header.c codegen/glue.c codegen/names.c codegen/optim.c
+           codegen/header.c codegen/glue.c codegen/names.c codegen/optim.c \
+           ir/read.c ir/verify.c codegen/dot.c
 COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/obj/%.o) \
            $(BUILD)/obj/gen/lexer.o $(BUILD)/obj/gen/parser.o
 RUNTIME_SRC := runtime/data.c runtime/npy.c runtime/table.c \
@@ -36,7 +39,7 @@ HEADERS := $(wildcard lexer/*.h parser/*.h ir/*.h ir/*.def codegen/*.h \
            driver/*.h) \
            $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h
 
-.PHONY: all deps polyfit test warnings-clang clean
+.PHONY: all deps polyfit test warnings-clang update-golden clean
 all: $(BUILD)/dlc $(BUILD)/libdlrt-f32.a $(BUILD)/libdlrt-f64.a \
      $(BUILD)/include/dlrt.h
 
@@ -74,7 +77,7 @@ $(BUILD)/libdlc.a: $(COMPILER_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/dlc: $(BUILD)/obj/driver/main.o $(BUILD)/obj/driver/pipeline.o \
-              $(BUILD)/libdlc.a
+              $(BUILD)/obj/driver/gradcheck.o $(BUILD)/libdlc.a
 	$(CC) $(ALL_CFLAGS) $^ -lm -pthread -o $@
 
 $(BUILD)/libdlrt-f32.a: $(RUNTIME_SRC) runtime/dlrt.h
@@ -105,6 +108,31 @@ polyfit: all
 	$(BUILD)/dlc examples/polyfit.dl -o $(BUILD)/polyfit
 	$(BUILD)/polyfit --data examples/data/polyfit.csv \
 		--log $(BUILD)/polyfit-loss.csv
+
+# Golden IR: tests/ir/NAME.STAGE.ir pins `dlc --emit=ir=STAGE
+# examples/NAME.dl` byte for byte (the test lists tests/ir/).  After a
+# deliberate change to lowering or a pass, `make update-golden` rewrites
+# every stage of each example already pinned; `make update-golden
+# GOLDEN=NAME` pins examples/NAME.dl as well.  Review the diff.
+IR_STAGES := forward grad fold simplify cse dce opt
+GOLDEN ?=
+GOLDEN_NAMES = $(sort $(GOLDEN) \
+	$(basename $(basename $(notdir $(wildcard tests/ir/*.ir)))))
+
+update-golden: $(BUILD)/dlc
+	@mkdir -p tests/ir
+	@for n in $(GOLDEN_NAMES); do \
+		for s in $(IR_STAGES); do \
+			$(BUILD)/dlc --verify --emit=ir=$$s examples/$$n.dl \
+				> tests/ir/$$n.$$s.ir || exit 1; \
+		done; \
+		echo "pinned examples/$$n.dl at $(IR_STAGES)"; \
+	done
+
+# The computation graph of an example, as checked in for polyfit:
+#   make docs/polyfit.svg
+docs/%.svg: examples/%.dl $(BUILD)/dlc
+	$(BUILD)/dlc --emit=dot $< | dot -Tsvg -o $@
 
 include tests/tests.mk
 

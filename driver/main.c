@@ -16,19 +16,22 @@
 #include <unistd.h>
 
 #include "cg.h"
+#include "driver.h"
 #include "pipeline.h"
 
 #define DLC_VERSION "0.1.0"
 
 typedef enum Emit {
-	EMIT_TRAINER, EMIT_C, EMIT_IR, EMIT_AST, EMIT_CHECK,
+	EMIT_TRAINER, EMIT_C, EMIT_IR, EMIT_AST, EMIT_CHECK, EMIT_DOT,
+	EMIT_GRADCHECK,
 } Emit;
 
 typedef struct Options {
 	const char *input;
 	const char *output;
 	const char *name;
-	const char *stage;      /* for --emit=ir */
+	const char *stage;      /* for --emit=ir and --emit=dot */
+	const char *data;       /* for --gradcheck */
 	Emit emit;
 	CgPrecision precision;
 	Pipeline pipeline;
@@ -39,8 +42,10 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: dlc [options] MODEL.dl\n"
+"       dlc [options] MODEL.dlir\n"
 "\n"
-"Compiles a model to a trainer binary, or to C code to embed.\n"
+"Compiles a model to a trainer binary, or to C code to embed.  A .dlir\n"
+"file (the text --emit=ir prints) is accepted wherever a .dl is.\n"
 "\n"
 "  -o PATH             output: the trainer binary (default: MODEL), or for\n"
 "                      --emit=c a directory DIR/ or a file NAME.c\n"
@@ -50,7 +55,14 @@ usage(FILE *f)
 "  -O0 .. -O3          optimisation level (default -O2)\n"
 "  --print-after=PASS  print the IR after PASS (or all) as it runs\n"
 "  --stats             print op counts, flops and workspace, then stop\n"
+"  --emit=dot[=STAGE]  write Graphviz DOT of the IR after STAGE (default\n"
+"                      opt): forward and adjoint values, per source line\n"
 "  --emit=ast          print the checked syntax tree\n"
+"  --verify            check the IR after every pass\n"
+"  --gradcheck         compare the gradient with central finite\n"
+"                      differences at random parameters; exit 1 when a\n"
+"                      relative error exceeds 1e-6\n"
+"  --data FILE         for --gradcheck: CSV rows (inputs then targets)\n"
 "  --check             parse and check only\n"
 "  --precision=P       f32 (default) or f64\n"
 "  --name=NAME         C prefix of the generated API (default: from MODEL)\n"
@@ -85,22 +97,34 @@ path_printf(char *buf, size_t n, const char *fmt, ...)
 		die("a path is too long: %s...", buf);
 }
 
+/* KIND or KIND=STAGE, for the kinds that show the IR at a stage. */
+static int
+staged(Options *o, const char *v, const char *kind)
+{
+	size_t len = strlen(kind);
+
+	if (strncmp(v, kind, len) != 0 || (v[len] != '\0' && v[len] != '='))
+		return 0;
+	o->stage = v[len] ? v + len + 1 : "opt";
+	if (ir_stage_index(o->stage) < 0)
+		die("unknown IR stage '%s'; expected forward, grad, fold, "
+			"simplify, cse, dce or opt", o->stage);
+	return 1;
+}
+
 static void
 parse_emit(Options *o, const char *v)
 {
-	if (strcmp(v, "c") == 0) {
+	if (strcmp(v, "c") == 0)
 		o->emit = EMIT_C;
-	} else if (strcmp(v, "ast") == 0) {
+	else if (strcmp(v, "ast") == 0)
 		o->emit = EMIT_AST;
-	} else if (strncmp(v, "ir", 2) == 0 && (v[2] == '\0' || v[2] == '=')) {
+	else if (staged(o, v, "ir"))
 		o->emit = EMIT_IR;
-		o->stage = v[2] ? v + 3 : "opt";
-		if (!ir_pass_exists(o->stage))
-			die("unknown IR stage '%s'; expected forward, grad, fold, "
-				"simplify, cse, dce or opt", o->stage);
-	} else {
-		die("unknown --emit kind '%s'; expected c, ir or ast", v);
-	}
+	else if (staged(o, v, "dot"))
+		o->emit = EMIT_DOT;
+	else
+		die("unknown --emit kind '%s'; expected c, ir, dot or ast", v);
 }
 
 static void
@@ -122,6 +146,14 @@ parse_args(Options *o, int argc, char **argv)
 			parse_emit(o, a + 7);
 		} else if (strcmp(a, "--check") == 0) {
 			o->emit = EMIT_CHECK;
+		} else if (strcmp(a, "--verify") == 0) {
+			o->pipeline.verify = 1;
+		} else if (strcmp(a, "--gradcheck") == 0) {
+			o->emit = EMIT_GRADCHECK;
+		} else if (strcmp(a, "--data") == 0) {
+			if (++i >= argc)
+				die("--data needs a file%s", "");
+			o->data = argv[i];
 		} else if (strcmp(a, "--precision=f32") == 0) {
 			o->precision = CG_F32;
 		} else if (strcmp(a, "--precision=f64") == 0) {
@@ -402,44 +434,143 @@ emit_c(const IrModule *m, const CgOptions *co, const char *output)
  * without its directory, so the output is the same wherever it is built
  * and no directory name reaches it. */
 static const char *
-recorded_path(const char *input)
+recorded_path(const char *path)
 {
-	const char *base = strrchr(input, '/');
+	const char *base = strrchr(path, '/');
 
-	return base ? base + 1 : input;
+	return base ? base + 1 : path;
+}
+
+static int
+is_dlir(const char *path)
+{
+	size_t len = strlen(path);
+
+	return len > 5 && strcmp(path + len - 5, ".dlir") == 0;
+}
+
+/* A .dl program parsed, checked and lowered; NULL after reporting. */
+static IrModule *
+from_program(const Options *o, Source *src, Arena *arena, const char *name)
+{
+	Program *p = parse_program(src, arena);
+
+	if (check_program(p) != 0)
+		return NULL;
+	if (o->emit == EMIT_AST)
+		parse_print_ast(p);
+	if (o->emit == EMIT_AST || o->emit == EMIT_CHECK)
+		return NULL;
+	return ir_lower(p, name);
+}
+
+/* A .dlir file read back; *stage says how far it had gone. */
+static IrModule *
+from_text(const Options *o, Source *src, Arena *arena, int *stage)
+{
+	const char *at;
+	IrModule *m;
+
+	if (o->emit == EMIT_AST)
+		die("%s is IR and has no syntax tree", o->input);
+	m = ir_read(src, arena, &at);
+	if (!m)
+		return NULL;
+	if (o->name)
+		m->name = o->name;
+	*stage = ir_stage_index(at);
+	return m;
+}
+
+/* The stage that the output needs. */
+static int
+goal(const Options *o, int from)
+{
+	int to = ir_stage_index(o->stage ? o->stage : "opt");
+
+	if (to < from) {
+		fprintf(stderr, "dlc: error: %s holds the IR after %s, which "
+			"is past %s\n", o->input, ir_stage_name(from), o->stage);
+		exit(1);
+	}
+	return to;
+}
+
+/* The source a .dlir came from, for the comments of generated code. */
+static Source *
+original_source(const IrModule *m)
+{
+	return m->path ? src_load(m->path) : NULL;
+}
+
+/* Runs the remaining passes and writes what was asked for. */
+static int
+finish_module(const Options *o, IrModule *m, int from, Source *src,
+	const char *name)
+{
+	int to = goal(o, from);
+	Source *orig = src;
+	int status = 0;
+
+	if (o->emit == EMIT_CHECK)
+		return 0;
+	if (is_dlir(o->input))
+		orig = original_source(m);
+	CgOptions co = { .precision = o->precision, .src = orig,
+		.input_grad = o->pipeline.wrt_inputs };
+	if (run_pipeline(m, &o->pipeline, from, to, &co)) {
+		if (orig != src)
+			src_free(orig);
+		return 0;
+	}
+	switch (o->emit) {
+	case EMIT_IR:
+		ir_print(m, ir_stage_name(to));
+		break;
+	case EMIT_DOT:
+		cg_emit_dot(m, orig, stdout);
+		break;
+	case EMIT_GRADCHECK:
+		status = dlc_gradcheck(m, o->data);
+		break;
+	case EMIT_C:
+		m->path = recorded_path(m->path);
+		emit_c(m, &co, o->output);
+		break;
+	case EMIT_TRAINER:
+		m->path = recorded_path(m->path);
+		build_trainer(m, &co, o->output ? o->output : name);
+		break;
+	default:
+		break;
+	}
+	if (orig != src)
+		src_free(orig);
+	return status;
 }
 
 static int
 compile(const Options *o, Source *src)
 {
 	Arena *arena = arena_new();
-	Program *p = parse_program(src, arena);
 	char *name = o->emit == EMIT_C && names_c_file(o->output) ?
 		name_from_c_file(o) : o->name ? strdup(o->name) :
 		module_name(o->input);
-	int status = 0;
+	int from = 0, status = 1;
+	IrModule *m;
 
-	if (check_program(p) != 0) {
-		status = 1;
-	} else if (o->emit == EMIT_AST) {
-		parse_print_ast(p);
-	} else if (o->emit != EMIT_CHECK) {
-		IrModule *m = ir_lower(p, name);
-		CgOptions co = { .precision = o->precision, .src = src,
-			.input_grad = o->pipeline.wrt_inputs };
-		if (!m) {
-			status = 1;
-		} else if (!run_pipeline(m, &o->pipeline, &co)) {
-			m->path = recorded_path(o->input);
-			if (o->emit == EMIT_C)
-				emit_c(m, &co, o->output);
-			else
-				build_trainer(m, &co, o->output ? o->output :
-					name);
-		}
-		if (m)
-			ir_module_free(m);
-	}
+	if (is_dlir(o->input))
+		m = from_text(o, src, arena, &from);
+	else
+		m = from_program(o, src, arena, name);
+	if (m && o->pipeline.verify &&
+	    ir_verify(m, from ? ir_stage_name(from) : "forward"))
+		abort();    /* lowering broke an invariant */
+	if (m)
+		status = finish_module(o, m, from, src, name);
+	else if (src->nerrors == 0)
+		status = 0;     /* --check or --emit=ast, all well */
+	ir_module_free(m);
 	free(name);
 	arena_free(arena);
 	return status;
@@ -487,13 +618,12 @@ compile_on_big_stack(const Options *o, Source *src)
 int
 main(int argc, char **argv)
 {
-	Options o = { .precision = CG_F32, .pipeline.level = 2 };
+	Options o = { .precision = CG_F32, .pipeline.level = 2,
+		.pipeline.verify = IR_VERIFY_ALWAYS };
 	Source *src;
 	int status;
 
 	parse_args(&o, argc, argv);
-	if (o.emit == EMIT_IR)
-		o.pipeline.stop = o.stage;
 	if (o.name && !valid_name(o.name))
 		die("--name needs a C identifier of at most 48 characters, "
 			"not '%s'", o.name);

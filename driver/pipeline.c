@@ -4,6 +4,7 @@
  * --stats.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cg.h"
@@ -11,6 +12,7 @@
 
 typedef struct Hook {
 	const Pipeline *p;
+	const char *last;           /* the stage to stop after */
 	IrStats forward, grad;
 } Hook;
 
@@ -43,11 +45,9 @@ after_pass(const IrModule *m, const char *pass, void *ctx)
 		h->forward = stats_of(m, 0);
 	if (strcmp(pass, "grad") == 0)
 		h->grad = stats_of(m, 1);
-	if (p->stop && strcmp(p->stop, pass) == 0) {
-		ir_print(m, pass);
-		return 1;
-	}
-	return 0;
+	if (p->verify && ir_verify(m, pass))
+		abort();    /* a pass broke an invariant: a compiler bug */
+	return strcmp(pass, h->last) == 0;
 }
 
 static double
@@ -83,13 +83,15 @@ print_stats(const IrModule *m, const Hook *h, const CgOptions *co)
 }
 
 int
-run_pipeline(IrModule *m, const Pipeline *p, const CgOptions *co)
+run_pipeline(IrModule *m, const Pipeline *p, int from, int to,
+	const CgOptions *co)
 {
-	Hook h = { .p = p };
+	Hook h = { .p = p, .last = ir_stage_name(to) };
 
-	m->wrt_inputs = p->wrt_inputs;
-	if (ir_optimise(m, p->level, after_pass, &h))
-		return 1;
+	if (to > from) {
+		m->wrt_inputs = p->wrt_inputs;
+		ir_optimise(m, p->level, from, after_pass, &h);
+	}
 	if (p->stats) {
 		print_stats(m, &h, co);
 		return 1;

@@ -8,13 +8,15 @@
 
 typedef struct Pipeline {
 	int level;                  /* -O0 .. -O3 */
-	const char *stop;           /* --emit=ir=PASS: print and stop */
 	const char *print_after;    /* --print-after=PASS, or "all" */
 	int stats;                  /* --stats: print and stop */
 	int wrt_inputs;
+	int verify;                 /* check the IR after every stage */
 } Pipeline;
 
-/* Nonzero when the run is over (something was printed instead). */
-int run_pipeline(IrModule *m, const Pipeline *p, const CgOptions *co);
+/* Runs the stages after `from` through `to` (stage indices).  Returns
+ * nonzero when the run is over: --stats printed instead. */
+int run_pipeline(IrModule *m, const Pipeline *p, int from, int to,
+	const CgOptions *co);
 
 #endif

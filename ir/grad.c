@@ -33,13 +33,23 @@ struct GradCtx {
 	Loc loc;                /* source of the value being differentiated */
 };
 
+/* A divisor that cannot be zero: the batch size, a nonzero constant. */
+static int
+nonzero(const IrFunc *f, int id)
+{
+	const IrValue *d = &f->v[id];
+
+	return d->op == IR_nbatch || (d->op == IR_const && d->num != 0);
+}
+
 /* Ops that can make Inf or NaN out of finite operands. */
 static int
-makes_nonfinite(const IrValue *v)
+makes_nonfinite(const IrFunc *f, const IrValue *v)
 {
 	switch (v->op) {
-	case IR_div: case IR_log: case IR_sqrt: case IR_pow: case IR_exp:
-	case IR_log1p:
+	case IR_div:
+		return !nonzero(f, v->arg[1]);
+	case IR_log: case IR_sqrt: case IR_pow: case IR_exp: case IR_log1p:
 		return 1;
 	case IR_powi:
 		return v->num < 0;
@@ -52,7 +62,7 @@ static void
 mark_suspect(GradCtx *g, int id)
 {
 	const IrValue *v = &g->f->v[id];
-	int s = makes_nonfinite(v);
+	int s = makes_nonfinite(g->f, v);
 
 	if (id >= g->suspect_cap) {
 		int cap = g->suspect_cap * 2 > id + 1 ? g->suspect_cap * 2 : id + 1;

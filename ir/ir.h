@@ -129,11 +129,16 @@ void ir_dce(IrFunc *f);
 void ir_fold(IrFunc *f);
 void ir_simplify(IrFunc *f);
 
-/* passes.c: the pipeline for -O0 to -O3. */
+/* passes.c: the stages in order (forward, grad, each pass, opt) as
+ * --emit=ir=STAGE names them: stage i's name, NULL past the last; a name's
+ * index, -1 when unknown; and the pipeline for -O0 to -O3. */
 typedef int (*IrPassHook)(const IrModule *m, const char *pass, void *ctx);
-int ir_optimise(IrModule *m, int level, IrPassHook after, void *ctx);
+int ir_optimise(IrModule *m, int level, int from, IrPassHook after,
+	void *ctx);
 int ir_no_hook(const IrModule *m, const char *pass, void *ctx);
 int ir_pass_exists(const char *name);
+const char *ir_stage_name(int i);
+int ir_stage_index(const char *name);
 
 /* stats.c: op counts, floating-point operations, workspace bytes. */
 typedef struct IrStats {
@@ -185,5 +190,56 @@ int back_const(GradCtx *g, double num);
 int back_mul(GradCtx *g, int a, int b);
 int back_attr(GradCtx *g, int id, double num, int axis, int n);
 void grad_accum(GradCtx *g, int operand, int contribution);
+
+/*
+ * The IR tooling: the textual form and its reader, the stages in order,
+ * the verifier that runs between them, and the Graphviz picture.
+ */
+#include <stdio.h>
+
+/* print.c: the textual form (docs/ir.md) to any stream; a number in its
+ * shortest exact spelling; one value's line without its location. */
+void ir_print_to(const IrModule *m, const char *stage, FILE *out);
+void ir_num_str(double v, char *buf, size_t n);
+void ir_value_str(const IrModule *m, int id, char *buf, size_t n);
+const char *ir_opt_name(int k);         /* NULL for an unknown OptKind */
+
+/* read.c: parses the textual form.  Names live in `arena`; *stage gets
+ * the stage the text was printed after.  Reports every problem through
+ * diag_error() and returns NULL when there was one. */
+IrModule *ir_read(Source *src, Arena *arena, const char **stage);
+
+/* verify.c */
+/* A broken invariant: the value at fault (-1 for the module) and why. */
+typedef struct IrProblem {
+	int id;
+	char why[256];
+} IrProblem;
+
+/* Checks SSA form, operand and result types per op, attributes and the
+ * roots; returns 0, or 1 with the first problem in *p. */
+int ir_check(const IrModule *m, IrProblem *p);
+
+/* ir_check() for use between passes: on a problem, prints it naming the
+ * pass that ran last, and returns nonzero. */
+int ir_verify(const IrModule *m, const char *after_pass);
+
+/* passes.c: runs the stages after `from` up to and including `to` at -O2,
+ * verifying after each when `verify` is set; returns nonzero when
+ * verification failed. */
+int ir_run_stages(IrModule *m, int from, int to, int verify);
+
+/* Whether this build verifies after every pass without being asked:
+ * callers pass `verify || IR_VERIFY_ALWAYS` to ir_run_stages(). */
+#ifdef DLC_VERIFY
+#define IR_VERIFY_ALWAYS 1
+#else
+#define IR_VERIFY_ALWAYS 0
+#endif
+
+/* codegen/dot.c: the computation graph as Graphviz DOT; src, when given,
+ * is quoted in the cluster of each source line.  (Declared here while
+ * codegen/cg.h is being changed elsewhere; it belongs there.) */
+void cg_emit_dot(const IrModule *m, const Source *src, FILE *out);
 
 #endif

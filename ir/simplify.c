@@ -70,6 +70,8 @@ make_const(IrValue *v, double num)
 	v->op = IR_const;
 	v->arg[0] = v->arg[1] = v->arg[2] = -1;
 	v->num = num;
+	v->axis = -1;
+	v->n = 0;
 	v->type.batched = 0;
 }
 
@@ -111,6 +113,7 @@ reduce_strength(IrValue *v)
 	if (v->op == IR_powi && v->num == 2) {
 		v->op = IR_mul;
 		v->arg[1] = v->arg[0];
+		v->num = 0;
 	} else if (v->op == IR_powi && v->num == 0) {
 		make_const(v, 1);
 	}

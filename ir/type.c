@@ -47,22 +47,23 @@ ir_shape(int batched, int rank, const int *dim)
 
 /*
  * Trailing axes align; an axis of 1 (or a missing one) stretches.
- * Returns 0 when the shapes do not broadcast.
+ * Returns 0 when the shapes do not broadcast.  Dimensions past the rank
+ * are zero, as in every type, since CSE compares types byte for byte.
  */
 int
 ir_broadcast(const IrType *a, const IrType *b, IrType *out)
 {
 	int rank = a->rank > b->rank ? a->rank : b->rank;
+	IrType t = { .batched = a->batched || b->batched, .rank = rank };
 
-	out->batched = a->batched || b->batched;
-	out->rank = rank;
 	for (int i = 0; i < rank; i++) {
 		int da = i < rank - a->rank ? 1 : a->dim[i - (rank - a->rank)];
 		int db = i < rank - b->rank ? 1 : b->dim[i - (rank - b->rank)];
 		if (da != db && da != 1 && db != 1)
 			return 0;
-		out->dim[i] = da == 1 ? db : da;
+		t.dim[i] = da == 1 ? db : da;
 	}
+	*out = t;
 	return 1;
 }
 

@@ -96,9 +96,9 @@ tb_finish(IrModule *m, int result)
 
 	m->fn.loss = tb_op(m, IR_div, total, n, -1, NULL);
 	m->fn.output = result;
-	ir_grad(m);
-	ir_cse(&m->fn);
-	ir_dce(&m->fn);
+	if (ir_verify(m, "forward") ||
+	    ir_run_stages(m, 0, ir_stage_index("opt"), 1))
+		abort();    /* the verifier printed what broke */
 }
 
 static int
@@ -162,7 +162,8 @@ tb_compile_source(const char *text, Arena *arena, Source **src)
 	if (check_program(p) != 0)
 		return NULL;
 	IrModule *m = ir_lower(p, "t");
-	if (m)
-		ir_optimise(m, 2, ir_no_hook, NULL);
+	if (m && (ir_verify(m, "forward") ||
+	    ir_run_stages(m, 0, ir_stage_index("opt"), 1)))
+		abort();    /* the verifier printed what broke */
 	return m;
 }

@@ -258,6 +258,17 @@ static const OpCase cases[] = {
 	{ "fan_out", b_fan_out, -2, 2 },
 };
 
+/* Case k's name and builder, for tests that use these modules for other
+ * things (test_irtools.c); NULL past the last case. */
+const char *
+ops_case(size_t k, int (**build)(IrModule *m))
+{
+	if (k >= sizeof cases / sizeof cases[0])
+		return NULL;
+	*build = cases[k].build;
+	return cases[k].name;
+}
+
 static double
 uniform(RtRng *r)
 {

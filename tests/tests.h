@@ -29,6 +29,11 @@ TestList runtime_tests(void);
 TestList golden_tests(void);
 TestList fuzz_tests(void);
 TestList embed_tests(void);
+TestList irtools_tests(void);
+
+/* test_ops.c: its hand-built cases, one module builder each. */
+struct IrModule;
+const char *ops_case(size_t k, int (**build)(struct IrModule *m));
 
 /* Runs a shell command; returns its exit status, and its combined output
  * in *out (malloc'd) when out is not NULL. */
