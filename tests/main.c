@@ -73,7 +73,7 @@ main(void)
 {
 	TestList (*const lists[])(void) = {
 		frontend_tests, golden_tests, fuzz_tests, ops_tests,
-		grad_tests, random_tests, edge_tests, trainer_tests,
+		grad_tests, passes_tests, random_tests, edge_tests, trainer_tests,
 		runtime_tests, embed_tests, irtools_tests, torch_tests,
 	};
 	struct CMUnitTest *all = NULL;

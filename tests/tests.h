@@ -25,6 +25,7 @@ TestList ops_tests(void);
 TestList torch_tests(void);
 TestList random_tests(void);
 TestList edge_tests(void);
+TestList passes_tests(void);
 TestList runtime_tests(void);
 TestList golden_tests(void);
 TestList fuzz_tests(void);
