@@ -57,29 +57,49 @@ last_uses(const IrFunc *f, const char *live, const int *roots, int nroots)
 	return last;
 }
 
+/* Free buffers are kept per size, so finding one to reuse is quick. */
+typedef struct SizeClass {
+	int batched;
+	long numel;
+	int free_head;          /* a free buffer of this size, or -1 */
+} SizeClass;
+
 typedef struct Planner {
 	CgPlan *p;
-	int *free_list;         /* buffers not in use */
-	int nfree;
-	int *batched;           /* per buffer */
-	long *numel;
+	SizeClass *classes;
+	int nclasses;
+	int *cls;               /* per buffer: its size class */
+	int *next_free;         /* per buffer: the next free one of its size */
+	char *is_free;
 } Planner;
+
+static int
+size_class(Planner *pl, int batched, long numel)
+{
+	for (int c = 0; c < pl->nclasses; c++)
+		if (pl->classes[c].batched == batched &&
+		    pl->classes[c].numel == numel)
+			return c;
+	pl->classes = realloc(pl->classes, (size_t)(pl->nclasses + 1) *
+		sizeof *pl->classes);
+	pl->classes[pl->nclasses] = (SizeClass){ batched, numel, -1 };
+	return pl->nclasses++;
+}
 
 static int
 take_buffer(Planner *pl, int batched, long numel)
 {
 	CgPlan *p = pl->p;
+	int c = size_class(pl, batched, numel);
+	int b = pl->classes[c].free_head;
 
-	for (int i = 0; i < pl->nfree; i++) {
-		int b = pl->free_list[i];
-		if (pl->batched[b] == batched && pl->numel[b] == numel) {
-			pl->free_list[i] = pl->free_list[--pl->nfree];
-			return b;
-		}
+	if (b >= 0) {
+		pl->classes[c].free_head = pl->next_free[b];
+		pl->is_free[b] = 0;
+		return b;
 	}
-	int b = p->nbuf++;
-	pl->batched[b] = batched;
-	pl->numel[b] = numel;
+	b = p->nbuf++;
+	pl->cls[b] = c;
 	p->off_b[b] = batched ? p->size_b : 0;
 	p->off_c[b] = batched ? 0 : p->size_c;
 	if (batched)
@@ -89,6 +109,18 @@ take_buffer(Planner *pl, int batched, long numel)
 	return b;
 }
 
+static void
+give_back(Planner *pl, int b)
+{
+	SizeClass *c = &pl->classes[pl->cls[b]];
+
+	if (pl->is_free[b])
+		return;
+	pl->is_free[b] = 1;
+	pl->next_free[b] = c->free_head;
+	c->free_head = b;
+}
+
 /* Buffers of operands whose last reader is `id` become free. */
 static void
 release_operands(Planner *pl, const IrFunc *f, int id, const int *last)
@@ -96,13 +128,8 @@ release_operands(Planner *pl, const IrFunc *f, int id, const int *last)
 	for (int k = 0; k < ir_arity(f->v[id].op); k++) {
 		int s = storage_of(f, f->v[id].arg[k]);
 		int b = pl->p->buf[s];
-		int seen = 0;
-		if (b < 0 || last[s] != id)
-			continue;
-		for (int j = 0; j < pl->nfree; j++)
-			seen |= pl->free_list[j] == b;
-		if (!seen)
-			pl->free_list[pl->nfree++] = b;
+		if (b >= 0 && last[s] == id)
+			give_back(pl, b);
 	}
 }
 
@@ -112,8 +139,8 @@ cg_plan(const IrFunc *f, const char *live, const int *roots, int nroots,
 {
 	int *last = last_uses(f, live, roots, nroots);
 	size_t n = (size_t)f->n + 1;
-	Planner pl = { p, malloc(n * sizeof(int)), 0, malloc(n * sizeof(int)),
-		malloc(n * sizeof(long)) };
+	Planner pl = { .p = p, .cls = malloc(n * sizeof(int)),
+		.next_free = malloc(n * sizeof(int)), .is_free = calloc(n, 1) };
 
 	*p = (CgPlan){ .buf = malloc(n * sizeof(int)),
 		.off_b = malloc(n * sizeof(long)),
@@ -130,16 +157,17 @@ cg_plan(const IrFunc *f, const char *live, const int *roots, int nroots,
 		if (!ir_elementwise(v->op))
 			release_operands(&pl, f, id, last);
 		if (last[id] < 0)
-			pl.free_list[pl.nfree++] = p->buf[id];
+			give_back(&pl, p->buf[id]);
 	}
 	/* per-example buffers go after the shared ones */
 	for (int b = 0; b < p->nbuf; b++)
-		if (pl.batched[b])
+		if (pl.classes[pl.cls[b]].batched)
 			p->off_c[b] = p->size_c;
 	free(last);
-	free(pl.free_list);
-	free(pl.batched);
-	free(pl.numel);
+	free(pl.classes);
+	free(pl.cls);
+	free(pl.next_free);
+	free(pl.is_free);
 }
 
 void

@@ -20,6 +20,7 @@
  * broadcasting lines them up.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "ir.h"
@@ -38,11 +39,39 @@ typedef struct Lower {
 	const Decl **decl;      /* decl[i] is bound to value[i] */
 	LV *value;
 	int nbound, cap;
+	int *table;             /* open hash: decl -> latest binding */
+	size_t table_cap;
 	long range;             /* the comprehension's length, 0 outside */
 	int failed;
 } Lower;
 
 static LV lower_expr(Lower *l, const Expr *e);
+
+static size_t
+slot_of(const Lower *l, const Decl *d)
+{
+	size_t mask = l->table_cap - 1;
+	size_t i = ((size_t)(uintptr_t)d >> 4) * 2654435761u & mask;
+
+	while (l->table[i] >= 0 && l->decl[l->table[i]] != d)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* A binding table that stays linear in the program's size. */
+static void
+grow_table(Lower *l)
+{
+	size_t cap = l->table_cap ? 2 * l->table_cap : 256;
+
+	free(l->table);
+	l->table = malloc(cap * sizeof *l->table);
+	l->table_cap = cap;
+	for (size_t i = 0; i < cap; i++)
+		l->table[i] = -1;
+	for (int k = 0; k < l->nbound; k++)
+		l->table[slot_of(l, l->decl[k])] = k;
+}
 
 static void
 bind(Lower *l, const Decl *d, LV v)
@@ -55,15 +84,20 @@ bind(Lower *l, const Decl *d, LV v)
 	l->decl[l->nbound] = d;
 	l->value[l->nbound] = v;
 	l->nbound++;
+	if ((size_t)l->nbound * 2 >= l->table_cap)
+		grow_table(l);
+	else
+		l->table[slot_of(l, d)] = l->nbound - 1;
 }
 
 static LV
 bound(Lower *l, const Decl *d)
 {
-	for (int i = l->nbound - 1; i >= 0; i--)
-		if (l->decl[i] == d)
-			return l->value[i];
-	abort();    /* check_program() resolved every name to a bound decl */
+	int i = l->table_cap ? l->table[slot_of(l, d)] : -1;
+
+	if (i < 0)
+		abort();    /* check_program() resolved every name to a decl */
+	return l->value[i];
 }
 
 static LV
@@ -656,6 +690,7 @@ ir_lower(Program *p, const char *name)
 	lower_train(m, p->train);
 	free(l.decl);
 	free(l.value);
+	free(l.table);
 	if (l.failed) {
 		ir_module_free(m);
 		return NULL;

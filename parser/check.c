@@ -117,6 +117,51 @@ fn_sees(const Checker *c, int i)
 	return i < c->scope_n && (k == D_CONST || k == D_FN);
 }
 
+static size_t
+name_hash(const char *s)
+{
+	size_t h = 14695981039346656037u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+/* The slot of `name` in the globals' table: its index there, or -1. */
+static size_t
+global_slot(const Checker *c, const char *name)
+{
+	size_t mask = c->gtable_cap - 1, i = name_hash(name) & mask;
+
+	while (c->gtable[i] >= 0 &&
+	    strcmp(c->globals[c->gtable[i]]->name, name) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static int
+global_index(const Checker *c, const char *name)
+{
+	return c->gtable_cap ? c->gtable[global_slot(c, name)] : -1;
+}
+
+/* Records globals[i] by name; a program of many names stays linear. */
+static void
+index_global(Checker *c, int i)
+{
+	if ((size_t)c->nglobals * 2 >= c->gtable_cap) {
+		size_t cap = c->gtable_cap ? 2 * c->gtable_cap : 64;
+		free(c->gtable);
+		c->gtable = malloc(cap * sizeof *c->gtable);
+		c->gtable_cap = cap;
+		for (size_t k = 0; k < cap; k++)
+			c->gtable[k] = -1;
+		for (int k = 0; k < i; k++)
+			c->gtable[global_slot(c, c->globals[k]->name)] = k;
+	}
+	c->gtable[global_slot(c, c->globals[i]->name)] = i;
+}
+
 /* Innermost first: this body's locals, then the globals it may see. */
 Decl *
 check_lookup(const Checker *c, const char *name)
@@ -124,10 +169,10 @@ check_lookup(const Checker *c, const char *name)
 	for (int i = c->nlocals - 1; i >= c->frame; i--)
 		if (strcmp(c->locals[i]->name, name) == 0)
 			return c->locals[i];
-	for (int i = c->nglobals - 1; i >= 0; i--)
-		if ((!c->in_fn || fn_sees(c, i)) &&
-		    strcmp(c->globals[i]->name, name) == 0)
-			return c->globals[i];
+	int i = global_index(c, name);
+
+	if (i >= 0 && (!c->in_fn || fn_sees(c, i)))
+		return c->globals[i];
 	return NULL;
 }
 
@@ -192,12 +237,14 @@ redefined(Checker *c, const Decl *d, const Decl *old)
 static int
 define_global(Checker *c, Decl *d)
 {
-	for (int i = 0; i < c->nglobals; i++)
-		if (strcmp(c->globals[i]->name, d->name) == 0) {
-			redefined(c, d, c->globals[i]);
-			return 0;
-		}
+	int old = global_index(c, d->name);
+
+	if (old >= 0) {
+		redefined(c, d, c->globals[old]);
+		return 0;
+	}
 	push(&c->globals, &c->nglobals, &c->gcap, d);
+	index_global(c, c->nglobals - 1);
 	return 1;
 }
 
@@ -650,6 +697,7 @@ check_program(Program *p)
 	check_decls(&c);
 	check_train(&c);
 	free(c.globals);
+	free(c.gtable);
 	free(c.locals);
 	free(c.calls);
 	return p->src->nerrors;

@@ -35,6 +35,8 @@ typedef struct Checker {
 	Program *p;
 	Decl **globals;         /* the program's names, in order */
 	int nglobals, gcap;
+	int *gtable;            /* open hash of globals by name: their index */
+	size_t gtable_cap;      /* a power of two, kept under half full */
 	Decl **locals;          /* arguments, locals, comprehension indices */
 	int nlocals, lcap;
 	int frame;              /* the current body's first local */
