@@ -318,7 +318,7 @@ lower_reduction(Lower *l, const Expr *e)
 	}
 }
 
-/* Along the last axis of the argument. */
+/* Along the axis the checker resolved: the last unless given. */
 static LV
 lower_softmax(Lower *l, const Expr *e, IrOp op)
 {
@@ -326,8 +326,7 @@ lower_softmax(Lower *l, const Expr *e, IrOp op)
 	IrType t = l->f->v[x.id].type;
 	int id = emit(l, op, x.id, -1, -1, &t, e->loc);
 
-	return (LV){ with_attr(l, id, 0, e->args[0]->shape.rank - 1 + x.varies,
-		0), x.varies };
+	return (LV){ with_attr(l, id, 0, e->axis + x.varies, 0), x.varies };
 }
 
 /* cross_entropy(z, label) = logsumexp(z) - z[label], as a sum against a

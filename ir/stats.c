@@ -21,7 +21,10 @@ product_cost(const IrFunc *f, const IrValue *v)
 	double k = a->rank ? a->dim[a->rank - 1] : 1;
 	double n = b->rank == 2 ? b->dim[1] : v->op == IR_outer ? b->dim[0] : 1;
 
-	return v->op == IR_outer ? m * n : 2 * m * k * n;
+	/* an outer product summed over the batch also adds */
+	if (v->op == IR_outer)
+		return v->type.batched ? m * n : 2 * m * n;
+	return 2 * m * k * n;
 }
 
 static double
