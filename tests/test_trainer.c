@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dlrt.h"
+#include "ir.h"
 #include "tests.h"
 
 static char trainer[1100];
@@ -222,11 +224,92 @@ test_flags(void **state)
 	free(out);
 }
 
+/* Every number of a JSON file, in order: a parameter file's elements. */
+static long
+json_numbers(const char *path, double *out, long max)
+{
+	char *text = NULL;
+	long n = 0;
+	char cmd[4200];
+
+	snprintf(cmd, sizeof cmd, "cat '%s'", path);
+	assert_int_equal(run_cmd(cmd, &text), 0);
+	char prev = 0;
+
+	for (char *p = text; *p && n < max; ) {
+		char *end;
+		if (strchr("-0123456789", *p) && prev && strchr(":[,", prev)) {
+			out[n++] = strtod(p, &end);
+			p = end;
+			prev = '0';
+		} else {
+			if (!strchr(" \t\n", *p))
+				prev = *p;
+			p++;
+		}
+	}
+	free(text);
+	return n;
+}
+
+/*
+ * The reference interpreter's forward values agree with a compiled f64
+ * trainer's predictions on the real data rows, at trained parameters.
+ */
+static void
+test_predict_matches_interpreter(void **state)
+{
+	(void)state;
+	const char *dir = scratch_dir("predict-interp");
+	const char *csv = DLC_ROOT "/examples/data/polyfit.csv";
+	char cmd[4096], json[1200], *out;
+	double p[16];
+
+	snprintf(cmd, sizeof cmd, "cd '%s' && '%s/dlc' --precision=f64 "
+		"'%s/examples/polyfit.dl' -o m && ./m --data '%s' --epochs 3 "
+		"--quiet --params-out p.json >/dev/null && ./m --params-in "
+		"p.json --predict '%s'", dir, DLC_BUILD, DLC_ROOT, csv, csv);
+	if (run_cmd(cmd, &out) != 0)
+		fail_msg("%s", out);
+	snprintf(json, sizeof json, "%s/p.json", dir);
+	assert_int_equal(json_numbers(json, p, 16), 6);
+
+	Arena *arena = arena_new();
+	Source *src = src_load(DLC_ROOT "/examples/polyfit.dl");
+	Program *prog = parse_program(src, arena);
+	assert_int_equal(check_program(prog), 0);
+	IrModule *m = ir_lower(prog, "polyfit");
+	RtData d;
+	char err[256];
+	assert_int_equal(rt_read_csv(csv, 1, 1, &d, err, sizeof err), 0);
+	double *want = malloc(d.n * sizeof *want);
+	IrBatch b = { p, d.inputs, d.targets, (int)d.n };
+	ir_interp(m, &b, NULL, want);
+
+	char *line = out;
+	for (size_t i = 0; i < d.n; i++) {
+		char *end;
+		double got = strtod(line, &end);
+		assert_true(end != line);
+		if (fabs(got - want[i]) > 1e-12 * fmax(1, fabs(want[i])))
+			fail_msg("row %zu: trainer %.17g, interpreter %.17g",
+				i + 1, got, want[i]);
+		line = end;
+	}
+	free(want);
+	free(out);
+	rt_data_free(&d);
+	ir_module_free(m);
+	src_free(src);
+	arena_free(arena);
+}
+
 TestList
 trainer_tests(void)
 {
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_polyfit_trains),
+		cmocka_unit_test(test_predict_matches_interpreter),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_resume_and_json),
 		cmocka_unit_test(test_grad_out),
