@@ -40,6 +40,18 @@ typedef struct Emitter {
  * loaded then serves four rows, and each row of C is loaded and stored
  * once per four terms instead of once per term.
  */
+static const char transpose_source[] =
+"\n"
+"/* dst = src^T for a rows x cols src, in 16 x 16 tiles so that both\n"
+" * sides stay within a few cache lines. */\n"
+"static void\n@_transpose(size_t rows, size_t cols, const @_real *restrict src,\n"
+"\t@_real *restrict dst)\n{\n"
+"\tfor (size_t r0 = 0; r0 < rows; r0 += 16)\n"
+"\t\tfor (size_t c0 = 0; c0 < cols; c0 += 16)\n"
+"\t\t\tfor (size_t r = r0; r < r0 + 16 && r < rows; r++)\n"
+"\t\t\t\tfor (size_t c = c0; c < c0 + 16 && c < cols; c++)\n"
+"\t\t\t\t\tdst[c * rows + r] = src[r * cols + c];\n}\n\n";
+
 static const char gemm_source[] =
 "\n/* Four rows of C plus four terms: c_r[j] += sum_u a[4r + u] b_u[j]. */\n"
 "static void\n@_rows4(size_t n, @_real *restrict c0, @_real *restrict c1,\n"
@@ -74,14 +86,13 @@ static const char gemm_source[] =
 "static void\n@_gemm(size_t m, size_t n, size_t k, const @_real *a,\n"
 "\tsize_t ars, size_t acs, const @_real *b, size_t ldb, @_real *c,\n"
 "\tsize_t ldc, int acc)\n{\n"
-"\tsize_t i = 0;\n\n"
+"\tconst size_t m4 = m - m % 4, k4 = k - k % 4;\n\n"
 "\tfor (size_t r = 0; r < m && !acc; r++)\n"
 "\t\tfor (size_t j = 0; j < n; j++)\n"
 "\t\t\tc[r * ldc + j] = 0;\n"
-"\tfor (; i + 4 <= m; i += 4) {\n"
-"\t\t@_real *c0 = c + i * ldc;\n"
-"\t\tsize_t t = 0;\n\n"
-"\t\tfor (; t + 4 <= k; t += 4) {\n"
+"\tfor (size_t i = 0; i < m4; i += 4) {\n"
+"\t\t@_real *c0 = c + i * ldc;\n\n"
+"\t\tfor (size_t t = 0; t < k4; t += 4) {\n"
 "\t\t\t@_real as[16];\n\n"
 "\t\t\tfor (size_t r = 0; r < 4; r++)\n"
 "\t\t\t\tfor (size_t u = 0; u < 4; u++)\n"
@@ -90,21 +101,20 @@ static const char gemm_source[] =
 "\t\t\t\tb + t * ldb, b + (t + 1) * ldb, b + (t + 2) * ldb,\n"
 "\t\t\t\tb + (t + 3) * ldb, as);\n"
 "\t\t}\n"
-"\t\tfor (; t < k; t++)\n"
+"\t\tfor (size_t t = k4; t < k; t++)\n"
 "\t\t\tfor (size_t r = 0; r < 4; r++)\n"
 "\t\t\t\t@_row1(n, c0 + r * ldc, b + t * ldb,\n"
 "\t\t\t\t\ta[(i + r) * ars + t * acs]);\n"
 "\t}\n"
-"\tfor (; i < m; i++) {\n"
-"\t\tsize_t t = 0;\n\n"
-"\t\tfor (; t + 4 <= k; t += 4) {\n"
+"\tfor (size_t i = m4; i < m; i++) {\n"
+"\t\tfor (size_t t = 0; t < k4; t += 4) {\n"
 "\t\t\t@_real as[4];\n\n"
 "\t\t\tfor (size_t u = 0; u < 4; u++)\n"
 "\t\t\t\tas[u] = a[i * ars + (t + u) * acs];\n"
 "\t\t\t@_row4(n, c + i * ldc, b + t * ldb, b + (t + 1) * ldb,\n"
 "\t\t\t\tb + (t + 2) * ldb, b + (t + 3) * ldb, as);\n"
 "\t\t}\n"
-"\t\tfor (; t < k; t++)\n"
+"\t\tfor (size_t t = k4; t < k; t++)\n"
 "\t\t\t@_row1(n, c + i * ldc, b + t * ldb, a[i * ars + t * acs]);\n"
 "\t}\n"
 "}\n";
@@ -800,10 +810,8 @@ product_gemm(Emitter *e, int id, long m, long k, long n)
 	address(e, v->arg[1], &bo);
 	own_loops(e, id);
 	if (cg_pack_size(&e->m->fn, id)) {
-		out(e, "\tfor (size_t r = 0; r < %ld; r++)\n", m);
-		out(e, "\t\tfor (size_t q = 0; q < %ld; q++)\n", k);
-		out(e, "\t\t\tws[%ld + q * %ld + r] = (%s)[r * %ld + q];\n",
-			e->plan.pack_off, m, a.base, k);
+		out(e, "\t%s_transpose(%ld, %ld, %s, ws + %ld);\n", nm, m, k,
+			a.base, e->plan.pack_off);
 		out(e, "\t%s_gemm(batch, %ld, %ld, %s, %ld, 1, ws + %ld, %ld, "
 			"w%d, %ld, 0);\n", nm, m, k, bo.base, bo.stride,
 			e->plan.pack_off, m, c, m);
@@ -1091,9 +1099,10 @@ cg_workspace(const IrModule *m, long *size_b, long *size_c)
 	free(live);
 }
 
-/* Whether any live product calls the gemm routine of gemm_source. */
+/* Whether any live value of any entry passes `test`: which of the
+ * helpers of gemm_source and transpose_source the file needs. */
 static int
-has_products(const IrModule *m)
+any_live(const IrModule *m, int (*test)(const IrModule *m, int id))
 {
 	int *root = malloc(((size_t)m->nparams + m->ninputs + 2) * sizeof *root);
 	char *live = malloc((size_t)m->fn.n + 1);
@@ -1104,11 +1113,17 @@ has_products(const IrModule *m)
 			continue;
 		ir_live(&m->fn, root, roots_of(m, w, root), live);
 		for (int id = 0; id < m->fn.n && !found; id++)
-			found = live[id] && is_gemm(m, id);
+			found = live[id] && test(m, id);
 	}
 	free(root);
 	free(live);
 	return found;
+}
+
+static int
+is_pack(const IrModule *m, int id)
+{
+	return cg_pack_size(&m->fn, id) > 0;
 }
 
 void
@@ -1126,8 +1141,10 @@ cg_emit_source(const IrModule *m, const CgOptions *o, FILE *f)
 	out(&e, "#include <math.h>\n#include <stddef.h>\n#include <stdint.h>\n");
 	out(&e, "\n#include \"%s.h\"\n", m->name);
 	cg_emit_tables(m, o, f, size_b, size_c);
-	if (has_products(m))
+	if (any_live(m, is_gemm))
 		cg_template(f, gemm_source, m->name);
+	if (any_live(m, is_pack))
+		cg_template(f, transpose_source, m->name);
 	for (Entry w = 0; w < NENTRIES; w++)
 		if (exists(m, w) || w == PREDICT)
 			emit_entry(&e, w);

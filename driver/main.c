@@ -310,7 +310,10 @@ build_trainer(const IrModule *m, const CgOptions *co, const char *output)
 		co->precision == CG_F32 ? "f32" : "f64");
 	if (access(lib, R_OK) != 0)
 		die("the runtime library %s is missing; run make", lib);
-	const char *rest[] = { "-std=c11", "-O2", inc, geninc,
+	/* -O3 for the vectoriser's cost model (gcc's -O2 one leaves the
+	 * gemm loops scalar); -march=native since a trainer runs where it
+	 * is built.  bench/bench.py compiles with the same flags. */
+	const char *rest[] = { "-std=c11", "-O3", "-march=native", inc, geninc,
 		co->precision == CG_F64 ? "-DDLRT_F64" : "-DDLRT_F32",
 		src, glue, lib, "-lm", "-o", output, NULL };
 	for (int i = 0; rest[i]; i++)
