@@ -48,6 +48,11 @@ static struct {
 	long pos;
 } B;
 
+/* The model's shapes, for bench.py's random data. */
+const long bench_ninputs = F(_NINPUTS);
+const long bench_ntargets = F(_NTARGETS);
+const long bench_batch = F(_BATCH);
+
 long bench_nparams(void);
 void bench_init_params(real *out, unsigned long long seed);
 int bench_setup(const real *p, const real *x, const real *y, long rows,
