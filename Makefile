@@ -4,6 +4,7 @@
 #   make deps       install the Debian packages the build and tests need
 #   make polyfit    the main job: compile examples/polyfit.dl and train it
 #   make test       build and run the test suite
+#   make bench      benchmarks: docs/performance.md and docs/performance.svg
 #   make clean
 
 CC      ?= cc
@@ -18,7 +19,8 @@ GEN_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
            -Wno-unused-function -Wno-sign-compare $(CFLAGS) \
            -Ilexer -Iparser -Iir -I$(BUILD)/gen
 
-DEBIAN_PACKAGES := build-essential flex bison libcmocka-dev clang python3-torch
+DEBIAN_PACKAGES := build-essential flex bison libcmocka-dev clang python3-torch \
+           libopenblas-dev
 
 COMPILER_SRC := lexer/source.c lexer/arena.c parser/parse.c parser/check.c \
            parser/typing.c parser/fn.c parser/shape.c parser/print.c \
@@ -36,7 +38,7 @@ HEADERS := $(wildcard lexer/*.h parser/*.h ir/*.h ir/*.def codegen/*.h \
            driver/*.h) \
            $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h
 
-.PHONY: all deps polyfit test warnings-clang clean
+.PHONY: all deps polyfit test bench warnings-clang clean
 all: $(BUILD)/dlc $(BUILD)/libdlrt-f32.a $(BUILD)/libdlrt-f64.a \
      $(BUILD)/include/dlrt.h
 
@@ -105,6 +107,10 @@ polyfit: all
 	$(BUILD)/dlc examples/polyfit.dl -o $(BUILD)/polyfit
 	$(BUILD)/polyfit --data examples/data/polyfit.csv \
 		--log $(BUILD)/polyfit-loss.csv
+
+# dlc against PyTorch (with OpenBLAS: make deps) and hand-written C.
+bench: all
+	/usr/bin/python3 bench/bench.py
 
 include tests/tests.mk
 

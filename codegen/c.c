@@ -378,7 +378,8 @@ EMIT_MAP(or, "(%s)(%s != 0 || %s != 0)", e->real, x, y)
 EMIT_MAP(where, "(%s != 0 ? %s : %s)", x, y, z)
 EMIT_MAP(bcastto, "%s", x)
 
-/* Small integer powers become products, exact for negative x. */
+/* Small integer powers become products, exact for negative x and far
+ * cheaper than a call to pow. */
 static void
 emit_powi(Emitter *e, int id)
 {
@@ -386,7 +387,7 @@ emit_powi(Emitter *e, int id)
 	char prod[4 * REF_MAX] = "", lit[48];
 
 	OPERANDS(id);
-	if (fabs(n) > 4 || n == 0) {
+	if (fabs(n) > 8 || n == 0) {
 		literal(e, n, lit, sizeof lit);
 		define(e, id, "pow%s(%s, %s)", e->fs, x, lit);
 		return;
@@ -548,22 +549,41 @@ emit_scatter(Emitter *e, int id)
 	index_rows(e, id, 1);
 }
 
-/* Summed in example order, so results do not depend on the schedule;
- * examples in the outer loop, so the inner one is contiguous. */
+/*
+ * Summed in a fixed order that depends only on the batch size, so results
+ * do not depend on the schedule.  A vector's elements are summed with the
+ * examples in the outer loop, so the inner one is contiguous; a scalar's
+ * examples go round eight partial sums, which the compiler can keep in one
+ * vector register, rather than one long chain of dependent additions.
+ */
 static void
 emit_bsum(Emitter *e, int id)
 {
 	const IrValue *v = val(e, id);
 	long n = ir_numel(&v->type);
+	int w = e->plan.buf[id];
 	char src[REF_MAX];
 
 	own_loops(e, id);
+	if (n == 1) {
+		ref(e, v->arg[0], "(b + l)", "0", src);
+		out(e, "\t{\n\t\t%s s[8] = { 0 };\n", e->real);
+		out(e, "\t\tsize_t b = 0;\n\n");
+		out(e, "\t\tfor (; b + 8 <= batch; b += 8)\n");
+		out(e, "\t\t\tfor (size_t l = 0; l < 8; l++)\n");
+		out(e, "\t\t\t\ts[l] += %s;\n", src);
+		out(e, "\t\tfor (size_t l = 0; b + l < batch; l++)\n");
+		out(e, "\t\t\ts[l] += %s;\n", src);
+		out(e, "\t\tw%d[0] = ((s[0] + s[1]) + (s[2] + s[3])) + "
+			"((s[4] + s[5]) + (s[6] + s[7]));\n\t}\n", w);
+		return;
+	}
 	ref(e, v->arg[0], "b", "i", src);
 	out(e, "\tfor (size_t i = 0; i < %ld; i++)\n", n);
-	out(e, "\t\tw%d[i] = 0;\n", e->plan.buf[id]);
+	out(e, "\t\tw%d[i] = 0;\n", w);
 	out(e, "\tfor (size_t b = 0; b < batch; b++)\n");
 	out(e, "\t\tfor (size_t i = 0; i < %ld; i++)\n", n);
-	out(e, "\t\t\tw%d[i] += %s;\n", e->plan.buf[id], src);
+	out(e, "\t\t\tw%d[i] += %s;\n", w, src);
 }
 
 /* For reductions and softmax: outer x len x inner lanes of an operand. */
