@@ -361,7 +361,7 @@ def trainer_memory(name, cfg, lib, x, y, results):
     np.save(xs, x)
     np.save(ys, y)
     rss = os.path.join(BUILD, "rss")
-    run([CC, "-std=c11", "-D_POSIX_C_SOURCE=200809L", "-O2",
+    run([CC, "-std=c11", "-O2",
          os.path.join(ROOT, "bench", "rss.c"), "-o", rss])
     got = subprocess.run([rss, exe, "--data", xs, "--targets", ys,
                           "--epochs", "1", "--batch", str(cfg["batch"])],

@@ -3,6 +3,7 @@
  * bench.py measures trainers through this small process: a child forked
  * from Python itself would count the interpreter's pages in its peak.
  */
+#define _DEFAULT_SOURCE   /* wait4 */
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
