@@ -5,6 +5,7 @@
 #   make polyfit    the main job: compile examples/polyfit.dl and train it
 #   make test       build and run the test suite
 #   make update-golden   re-pin the golden IR of tests/ir (see below)
+#   make bench      benchmarks: docs/performance.md and docs/performance.svg
 #   make clean
 
 CC      ?= cc
@@ -20,7 +21,7 @@ GEN_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
            -Ilexer -Iparser -Iir -I$(BUILD)/gen
 
 DEBIAN_PACKAGES := build-essential flex bison libcmocka-dev clang graphviz \
-           python3-torch
+           python3-torch libopenblas-dev
 
 COMPILER_SRC := lexer/source.c lexer/arena.c parser/parse.c parser/check.c \
            parser/typing.c parser/fn.c parser/shape.c parser/print.c \
@@ -39,7 +40,7 @@ HEADERS := $(wildcard lexer/*.h parser/*.h ir/*.h ir/*.def codegen/*.h \
            driver/*.h) \
            $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h
 
-.PHONY: all deps polyfit test warnings-clang update-golden clean
+.PHONY: all deps polyfit test bench warnings-clang update-golden clean
 all: $(BUILD)/dlc $(BUILD)/libdlrt-f32.a $(BUILD)/libdlrt-f64.a \
      $(BUILD)/include/dlrt.h
 
@@ -133,6 +134,10 @@ update-golden: $(BUILD)/dlc
 #   make docs/polyfit.svg
 docs/%.svg: examples/%.dl $(BUILD)/dlc
 	$(BUILD)/dlc --emit=dot $< | dot -Tsvg -o $@
+
+# dlc against PyTorch (with OpenBLAS: make deps) and hand-written C.
+bench: all
+	/usr/bin/python3 bench/bench.py
 
 include tests/tests.mk
 

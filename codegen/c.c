@@ -32,6 +32,95 @@ typedef struct Emitter {
 	int nlines;
 } Emitter;
 
+/*
+ * The matrix product every batched matmul and outer product becomes:
+ * C = A B, or C += A B when `acc`, for an m x k by k x n product.  A's
+ * element (i, t) is a[i * ars + t * acs], so one routine serves a
+ * transposed or batch-strided A; rows of B and C are ldb and ldc apart and
+ * contiguous, which is what lets the compiler vectorise the inner loop.
+ * Rows of C and terms of the sum go four at a time: each element of B
+ * loaded then serves four rows, and each row of C is loaded and stored
+ * once per four terms instead of once per term.
+ */
+static const char transpose_source[] =
+"\n"
+"/* dst = src^T for a rows x cols src, in 16 x 16 tiles so that both\n"
+" * sides stay within a few cache lines. */\n"
+"static void\n@_transpose(size_t rows, size_t cols, const @_real *restrict src,\n"
+"\t@_real *restrict dst)\n{\n"
+"\tfor (size_t r0 = 0; r0 < rows; r0 += 16)\n"
+"\t\tfor (size_t c0 = 0; c0 < cols; c0 += 16)\n"
+"\t\t\tfor (size_t r = r0; r < r0 + 16 && r < rows; r++)\n"
+"\t\t\t\tfor (size_t c = c0; c < c0 + 16 && c < cols; c++)\n"
+"\t\t\t\t\tdst[c * rows + r] = src[r * cols + c];\n}\n\n";
+
+static const char gemm_source[] =
+"\n/* Four rows of C plus four terms: c_r[j] += sum_u a[4r + u] b_u[j]. */\n"
+"static void\n@_rows4(size_t n, @_real *restrict c0, @_real *restrict c1,\n"
+"\t@_real *restrict c2, @_real *restrict c3, const @_real *restrict b0,\n"
+"\tconst @_real *restrict b1, const @_real *restrict b2,\n"
+"\tconst @_real *restrict b3, const @_real *restrict a)\n{\n"
+"\tconst @_real a00 = a[0], a01 = a[1], a02 = a[2], a03 = a[3];\n"
+"\tconst @_real a10 = a[4], a11 = a[5], a12 = a[6], a13 = a[7];\n"
+"\tconst @_real a20 = a[8], a21 = a[9], a22 = a[10], a23 = a[11];\n"
+"\tconst @_real a30 = a[12], a31 = a[13], a32 = a[14], a33 = a[15];\n\n"
+"\tfor (size_t j = 0; j < n; j++) {\n"
+"\t\tconst @_real x0 = b0[j], x1 = b1[j], x2 = b2[j], x3 = b3[j];\n\n"
+"\t\tc0[j] += a00 * x0 + a01 * x1 + a02 * x2 + a03 * x3;\n"
+"\t\tc1[j] += a10 * x0 + a11 * x1 + a12 * x2 + a13 * x3;\n"
+"\t\tc2[j] += a20 * x0 + a21 * x1 + a22 * x2 + a23 * x3;\n"
+"\t\tc3[j] += a30 * x0 + a31 * x1 + a32 * x2 + a33 * x3;\n"
+"\t}\n}\n\n"
+"/* One row of C plus four terms, added as @_rows4 adds them, so that a\n"
+" * row's result does not depend on the rows around it. */\n"
+"static void\n@_row4(size_t n, @_real *restrict c, const @_real *restrict b0,\n"
+"\tconst @_real *restrict b1, const @_real *restrict b2,\n"
+"\tconst @_real *restrict b3, const @_real *restrict a)\n{\n"
+"\tconst @_real a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];\n\n"
+"\tfor (size_t j = 0; j < n; j++)\n"
+"\t\tc[j] += a0 * b0[j] + a1 * b1[j] + a2 * b2[j] + a3 * b3[j];\n}\n\n"
+"/* One row of C plus one term: c[j] += a b[j]. */\n"
+"static void\n@_row1(size_t n, @_real *restrict c, const @_real *restrict b,\n"
+"\t@_real a)\n{\n"
+"\tfor (size_t j = 0; j < n; j++)\n"
+"\t\tc[j] += a * b[j];\n}\n\n"
+"/* C (+)= A B; A's element (i, t) is a[i * ars + t * acs]. */\n"
+"static void\n@_gemm(size_t m, size_t n, size_t k, const @_real *a,\n"
+"\tsize_t ars, size_t acs, const @_real *b, size_t ldb, @_real *c,\n"
+"\tsize_t ldc, int acc)\n{\n"
+"\tconst size_t m4 = m - m % 4, k4 = k - k % 4;\n\n"
+"\tfor (size_t r = 0; r < m && !acc; r++)\n"
+"\t\tfor (size_t j = 0; j < n; j++)\n"
+"\t\t\tc[r * ldc + j] = 0;\n"
+"\tfor (size_t i = 0; i < m4; i += 4) {\n"
+"\t\t@_real *c0 = c + i * ldc;\n\n"
+"\t\tfor (size_t t = 0; t < k4; t += 4) {\n"
+"\t\t\t@_real as[16];\n\n"
+"\t\t\tfor (size_t r = 0; r < 4; r++)\n"
+"\t\t\t\tfor (size_t u = 0; u < 4; u++)\n"
+"\t\t\t\t\tas[4 * r + u] = a[(i + r) * ars + (t + u) * acs];\n"
+"\t\t\t@_rows4(n, c0, c0 + ldc, c0 + 2 * ldc, c0 + 3 * ldc,\n"
+"\t\t\t\tb + t * ldb, b + (t + 1) * ldb, b + (t + 2) * ldb,\n"
+"\t\t\t\tb + (t + 3) * ldb, as);\n"
+"\t\t}\n"
+"\t\tfor (size_t t = k4; t < k; t++)\n"
+"\t\t\tfor (size_t r = 0; r < 4; r++)\n"
+"\t\t\t\t@_row1(n, c0 + r * ldc, b + t * ldb,\n"
+"\t\t\t\t\ta[(i + r) * ars + t * acs]);\n"
+"\t}\n"
+"\tfor (size_t i = m4; i < m; i++) {\n"
+"\t\tfor (size_t t = 0; t < k4; t += 4) {\n"
+"\t\t\t@_real as[4];\n\n"
+"\t\t\tfor (size_t u = 0; u < 4; u++)\n"
+"\t\t\t\tas[u] = a[i * ars + (t + u) * acs];\n"
+"\t\t\t@_row4(n, c + i * ldc, b + t * ldb, b + (t + 1) * ldb,\n"
+"\t\t\t\tb + (t + 2) * ldb, b + (t + 3) * ldb, as);\n"
+"\t\t}\n"
+"\t\tfor (size_t t = k4; t < k; t++)\n"
+"\t\t\t@_row1(n, c + i * ldc, b + t * ldb, a[i * ars + t * acs]);\n"
+"\t}\n"
+"}\n";
+
 static void
 out(Emitter *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -284,7 +373,8 @@ EMIT_MAP(or, "(%s)(%s != 0 || %s != 0)", e->real, x, y)
 EMIT_MAP(where, "(%s != 0 ? %s : %s)", x, y, z)
 EMIT_MAP(bcastto, "%s", x)
 
-/* Small integer powers become products, exact for negative x. */
+/* Small integer powers become products, exact for negative x and far
+ * cheaper than a call to pow. */
 static void
 emit_powi(Emitter *e, int id)
 {
@@ -292,7 +382,7 @@ emit_powi(Emitter *e, int id)
 	char prod[4 * REF_MAX] = "", lit[48];
 
 	OPERANDS(id);
-	if (fabs(n) > 4 || n == 0) {
+	if (fabs(n) > 8 || n == 0) {
 		literal(e, n, lit, sizeof lit);
 		define(e, id, "pow%s(%s, %s)", e->fs, x, lit);
 		return;
@@ -454,21 +544,41 @@ emit_scatter(Emitter *e, int id)
 	index_rows(e, id, 1);
 }
 
-/* Summed in example order, so results do not depend on the schedule. */
+/*
+ * Summed in a fixed order that depends only on the batch size, so results
+ * do not depend on the schedule.  A vector's elements are summed with the
+ * examples in the outer loop, so the inner one is contiguous; a scalar's
+ * examples go round eight partial sums, which the compiler can keep in one
+ * vector register, rather than one long chain of dependent additions.
+ */
 static void
 emit_bsum(Emitter *e, int id)
 {
 	const IrValue *v = val(e, id);
 	long n = ir_numel(&v->type);
+	int w = e->plan.buf[id];
 	char src[REF_MAX];
 
 	own_loops(e, id);
+	if (n == 1) {
+		ref(e, v->arg[0], "(b + l)", "0", src);
+		out(e, "\t{\n\t\t%s s[8] = { 0 };\n", e->real);
+		out(e, "\t\tsize_t b = 0;\n\n");
+		out(e, "\t\tfor (; b + 8 <= batch; b += 8)\n");
+		out(e, "\t\t\tfor (size_t l = 0; l < 8; l++)\n");
+		out(e, "\t\t\t\ts[l] += %s;\n", src);
+		out(e, "\t\tfor (size_t l = 0; b + l < batch; l++)\n");
+		out(e, "\t\t\ts[l] += %s;\n", src);
+		out(e, "\t\tw%d[0] = ((s[0] + s[1]) + (s[2] + s[3])) + "
+			"((s[4] + s[5]) + (s[6] + s[7]));\n\t}\n", w);
+		return;
+	}
 	ref(e, v->arg[0], "b", "i", src);
-	out(e, "\tfor (size_t i = 0; i < %ld; i++) {\n", n);
-	out(e, "\t\t%s s = 0;\n", e->real);
-	out(e, "\t\tfor (size_t b = 0; b < batch; b++)\n");
-	out(e, "\t\t\ts += %s;\n", src);
-	out(e, "\t\tw%d[i] = s;\n\t}\n", e->plan.buf[id]);
+	out(e, "\tfor (size_t i = 0; i < %ld; i++)\n", n);
+	out(e, "\t\tw%d[i] = 0;\n", w);
+	out(e, "\tfor (size_t b = 0; b < batch; b++)\n");
+	out(e, "\t\tfor (size_t i = 0; i < %ld; i++)\n", n);
+	out(e, "\t\t\tw%d[i] += %s;\n", w, src);
 }
 
 /* For reductions and softmax: outer x len x inner lanes of an operand. */
@@ -622,6 +732,17 @@ emit_logsoftmax(Emitter *e, int id)
 	normalise(e, id, 1);
 }
 
+/* Whether product id becomes gemm calls rather than a plain loop nest. */
+static int
+is_gemm(const IrModule *m, int id)
+{
+	const IrValue *v = &m->fn.v[id];
+
+	return (v->op == IR_matmul || v->op == IR_outer) &&
+		cg_addressable(&m->fn, v->arg[0]) &&
+		cg_addressable(&m->fn, v->arg[1]);
+}
+
 static void
 as_matrix(const IrType *t, int left, long *rows, long *cols)
 {
@@ -637,10 +758,105 @@ as_matrix(const IrType *t, int left, long *rows, long *cols)
 	}
 }
 
+/* Where an operand of a product lives: a base pointer and the distance
+ * between examples, 0 when every example reads the same elements. */
+typedef struct Operand {
+	char base[REF_MAX];
+	long stride;
+} Operand;
+
+/* Fills o for value id; 0 when it has no storage to point at. */
+static int
+address(const Emitter *e, int id, Operand *o)
+{
+	const IrValue *v = val(e, id);
+	char name[160];
+
+	if (!cg_addressable(&e->m->fn, id))
+		return 0;
+	switch (v->op) {
+	case IR_bcast:
+		address(e, v->arg[0], o);
+		o->stride = 0;
+		return 1;
+	case IR_param:
+		cg_param_field(e->m, v->slot, name, sizeof name);
+		snprintf(o->base, REF_MAX, "%sp->%s",
+			e->m->params[v->slot].type.rank ? "" : "&", name);
+		o->stride = 0;
+		return 1;
+	case IR_input:
+		snprintf(o->base, REF_MAX, "inputs + %d", v->slot);
+		o->stride = e->m->input_size;
+		return 1;
+	case IR_target:
+		snprintf(o->base, REF_MAX, "targets + %d", v->slot);
+		o->stride = e->m->target_size;
+		return 1;
+	default:
+		snprintf(o->base, REF_MAX, "w%d", e->plan.buf[id]);
+		o->stride = v->type.batched ? ir_numel(&v->type) : 0;
+		return 1;
+	}
+}
+
 /*
- * C = A B per example: an m x k by k x n product.  When C has no batch
- * axis but an operand does, the product sums over the batch too, which
- * makes the batched weight gradient one matrix-matrix product.
+ * C = A B per example, an m x k by k x n product, through the generated
+ * gemm routine.  The batch folds into the product where it can:
+ *   W @ x over the batch:      X (batch x k) times W^T, W packed first
+ *   x^T W, or A_b W row-major: (batch m) x k times W
+ *   sum over b of d_b h_b^T:   D^T H, the sum over the batch is the k axis
+ * and otherwise each example (or, when C has no batch axis but an operand
+ * has, each example's contribution) is one gemm call.
+ */
+static int
+product_gemm(Emitter *e, int id, long m, long k, long n)
+{
+	const IrValue *v = val(e, id);
+	Operand a, bo;
+	int ab = val(e, v->arg[0])->type.batched;
+	int bb = val(e, v->arg[1])->type.batched;
+	int c = e->plan.buf[id];
+	const char *nm = e->m->name;
+
+	if (!is_gemm(e->m, id))
+		return 0;
+	address(e, v->arg[0], &a);
+	address(e, v->arg[1], &bo);
+	own_loops(e, id);
+	if (cg_pack_size(&e->m->fn, id)) {
+		out(e, "\t%s_transpose(%ld, %ld, %s, ws + %ld);\n", nm, m, k,
+			a.base, e->plan.pack_off);
+		out(e, "\t%s_gemm(batch, %ld, %ld, %s, %ld, 1, ws + %ld, %ld, "
+			"w%d, %ld, 0);\n", nm, m, k, bo.base, bo.stride,
+			e->plan.pack_off, m, c, m);
+	} else if (v->type.batched && ab && !bb &&
+	    (m == 1 || a.stride == m * k)) {
+		out(e, "\t%s_gemm(batch * %ld, %ld, %ld, %s, %ld, 1, %s, %ld, "
+			"w%d, %ld, 0);\n", nm, m, n, k, a.base,
+			m == 1 ? a.stride : k, bo.base, n, c, n);
+	} else if (!v->type.batched && ab && bb && k == 1) {
+		out(e, "\t%s_gemm(%ld, %ld, batch, %s, 1, %ld, %s, %ld, w%d, "
+			"%ld, 0);\n", nm, m, n, a.base, a.stride, bo.base,
+			bo.stride, c, n);
+	} else {
+		int sum = !v->type.batched && (ab || bb);
+		if (sum)
+			zero(e, id);
+		out(e, "\tfor (size_t b = 0; b < %s; b++)\n",
+			ab || bb ? "batch" : "1");
+		out(e, "\t\t%s_gemm(%ld, %ld, %ld, %s + b * %ld, %ld, 1, "
+			"%s + b * %ld, %ld, w%d + b * %ld, %ld, %d);\n", nm, m, n,
+			k, a.base, a.stride, k, bo.base, bo.stride, n, c,
+			v->type.batched ? m * n : 0, n, sum);
+	}
+	return 1;
+}
+
+/*
+ * The plain loop nest for products of values with no storage (constants,
+ * iota): C = A B per example, summed over the batch when C has no batch
+ * axis but an operand has.
  */
 static void
 product(Emitter *e, int id, long m, long k, long n)
@@ -651,6 +867,8 @@ product(Emitter *e, int id, long m, long k, long n)
 	int over_batch = ta->batched || tb->batched;
 	char a[REF_MAX], bb[REF_MAX], c[REF_MAX], ia[64], ib[64], ic[64];
 
+	if (product_gemm(e, id, m, k, n))
+		return;
 	own_loops(e, id);
 	snprintf(ia, sizeof ia, "(r * %ld + q)", k);
 	snprintf(ib, sizeof ib, "(q * %ld + c)", n);
@@ -916,6 +1134,33 @@ index_lines(Emitter *e)
 		}
 }
 
+/* Whether any live value of any entry passes `test`: which of the
+ * helpers of gemm_source and transpose_source the file needs. */
+static int
+any_live(const IrModule *m, int (*test)(const IrModule *m, int id))
+{
+	int *root = malloc(((size_t)m->nparams + m->ninputs + 2) * sizeof *root);
+	char *live = malloc((size_t)m->fn.n + 1);
+	int found = 0;
+
+	for (Entry w = 0; w < NENTRIES && !found; w++) {
+		if (!exists(m, w))
+			continue;
+		ir_live(&m->fn, root, roots_of(m, w, root), live);
+		for (int id = 0; id < m->fn.n && !found; id++)
+			found = live[id] && test(m, id);
+	}
+	free(root);
+	free(live);
+	return found;
+}
+
+static int
+is_pack(const IrModule *m, int id)
+{
+	return cg_pack_size(&m->fn, id) > 0;
+}
+
 void
 cg_emit_source(const IrModule *m, const CgOptions *o, FILE *f)
 {
@@ -932,6 +1177,10 @@ cg_emit_source(const IrModule *m, const CgOptions *o, FILE *f)
 	out(&e, "#include <math.h>\n#include <stddef.h>\n#include <stdint.h>\n");
 	out(&e, "\n#include \"%s.h\"\n", m->name);
 	cg_emit_tables(m, o, f, size_b, size_c);
+	if (any_live(m, is_gemm))
+		cg_template(f, gemm_source, m->name);
+	if (any_live(m, is_pack))
+		cg_template(f, transpose_source, m->name);
 	for (Entry w = 0; w < NENTRIES; w++)
 		if (exists(m, w) || w == PREDICT)
 			emit_entry(&e, w);

@@ -37,9 +37,16 @@ typedef struct CgPlan {
 	int nbuf;
 	long *off_b, *off_c;
 	long size_b, size_c;
+	long pack_off;          /* shared scratch for packed products */
 } CgPlan;
 
 int cg_stored(const IrValue *v);
+
+/* plan.c: whether value id has storage a product can point at (not a
+ * constant or iota), and the scratch elements product id needs to pack a
+ * shared matrix transposed (W @ x over the batch), else 0. */
+int cg_addressable(const IrFunc *f, int id);
+long cg_pack_size(const IrFunc *f, int id);
 void cg_plan(const IrFunc *f, const char *live, const int *roots, int nroots,
 	CgPlan *p);
 void cg_plan_free(CgPlan *p);
