@@ -651,11 +651,14 @@ settle_backend(Options *o)
 	if (o->backend == BACKEND_C && (llvm_file || o->run))
 		die("%s needs the LLVM backend, not --backend=c", o->run ?
 			"dlc run" : "--emit=llvm, bc or obj");
+	if (o->backend == BACKEND_LLVM && !cg_llvm_available() && o->run)
+		die("dlc run needs LLVM, and this dlc was built without it "
+			"(dlc --version lists its backends); install llvm-19-dev "
+			"and rebuild, or build a trainer: dlc %s", o->input);
 	if (o->backend == BACKEND_LLVM && !cg_llvm_available())
-		die("%s needs LLVM, and this dlc was built without it (dlc "
-			"--version lists its backends); install llvm-19-dev "
-			"and rebuild, or use --backend=c", o->run ? "dlc run" :
-			"the LLVM backend");
+		die("the LLVM backend needs LLVM, and this dlc was built "
+			"without it (dlc --version lists its backends); install "
+			"llvm-19-dev and rebuild, or use --backend=c%s", "");
 	if (o->run && o->llvm.triple)
 		die("dlc run compiles for this machine; --target is for "
 			"--emit=llvm, bc and obj%s", "");

@@ -528,6 +528,7 @@ curves(const char *path, const char *name)
 	Loaded l = load(path, name);
 	double *ref = NULL;
 	size_t nref = 0;
+	char *printed[3];
 
 	snprintf(dir, sizeof dir, "%s", scratch_dir("llvm-curves"));
 	snprintf(log, sizeof log, "%s/data.csv", dir);
@@ -542,7 +543,7 @@ curves(const char *path, const char *name)
 			snprintf(cmd, sizeof cmd, "cd '%s' && '%s/dlc' run '%s'"
 				" %s --log run.csv 2>&1", dir, DLC_BUILD, path,
 				flags);
-		must(cmd);
+		printed[w] = must_out(cmd);
 		snprintf(log, sizeof log, "%s/%s.csv", dir, ways[w]);
 		size_t n;
 		double *v = losses(log, &n);
@@ -558,6 +559,12 @@ curves(const char *path, const char *name)
 			ref = v, nref = n;
 	}
 	assert_int_equal(nref, 6);
+	/* dlc run is the LLVM trainer in process: the same text, exactly */
+	if (strcmp(printed[1], printed[2]) != 0)
+		fail_msg("%s: a built trainer printed\n%s\ndlc run printed\n%s",
+			name, printed[1], printed[2]);
+	for (int w = 0; w < 3; w++)
+		free(printed[w]);
 	free(ref);
 	ir_module_free(l.m);
 	src_free(l.src);
