@@ -39,15 +39,29 @@ lv_elem(Lv *l, LLVMTypeRef t, LLVMValueRef base, LLVMValueRef index)
 	return LLVMBuildInBoundsGEP2(l->bld, t, base, &index, 1, "");
 }
 
+static int
+is_zero(LLVMValueRef v)
+{
+	return LLVMIsAConstantInt(v) && LLVMConstIntGetZExtValue(v) == 0;
+}
+
+/* Index arithmetic; adding 0 and multiplying by 0 or 1 are left out, so
+ * the -O0 .ll reads like the C. */
 static LLVMValueRef
 add(Lv *l, LLVMValueRef a, LLVMValueRef b)
 {
+	if (is_zero(b))
+		return a;
+	if (is_zero(a))
+		return b;
 	return LLVMBuildAdd(l->bld, a, b, "");
 }
 
 static LLVMValueRef
 mul(Lv *l, LLVMValueRef a, long n)
 {
+	if (n == 0)
+		return lv_size(l, 0);
 	return n == 1 ? a : LLVMBuildMul(l->bld, a, lv_size(l, n), "");
 }
 
@@ -1059,6 +1073,24 @@ write_outputs(Lv *l)
 	lv_loop_close(l, &lb);
 }
 
+/* The C API's parameter names, so the .ll reads like the header. */
+static void
+name_params(LLVMValueRef fn, Entry which)
+{
+	static const char *const names[NENTRIES][8] = {
+		[LOSS] = { "p", "inputs", "targets", "batch", "workspace" },
+		[LOSS_GRAD] = { "p", "grad", "inputs", "targets", "batch",
+			"workspace" },
+		[LOSS_GRAD_INPUTS] = { "p", "grad", "dinputs", "inputs",
+			"targets", "batch", "workspace" },
+		[PREDICT] = { "p", "inputs", "batch", "out", "workspace" },
+	};
+
+	for (unsigned k = 0; names[which][k]; k++)
+		LLVMSetValueName2(LLVMGetParam(fn, k), names[which][k],
+			strlen(names[which][k]));
+}
+
 /* The signature of `which`, its arguments bound to l's fields. */
 static void
 declare_entry(Lv *l, Entry which, LLVMValueRef *ws)
@@ -1085,6 +1117,7 @@ declare_entry(Lv *l, Entry which, LLVMValueRef *ws)
 	LLVMValueRef fn = lv_function(l, name, which == PREDICT ? l->voidt :
 		l->real, t, n, 1);
 	int k = 0;
+	name_params(fn, which);
 	l->p = LLVMGetParam(fn, (unsigned)k++);
 	l->grad = which == LOSS_GRAD || which == LOSS_GRAD_INPUTS ?
 		LLVMGetParam(fn, (unsigned)k++) : NULL;
