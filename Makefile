@@ -21,7 +21,21 @@ GEN_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
            -Ilexer -Iparser -Iir -I$(BUILD)/gen
 
 DEBIAN_PACKAGES := build-essential flex bison libcmocka-dev clang graphviz \
-           python3-torch libopenblas-dev
+           python3-torch libopenblas-dev llvm-19-dev
+
+# The LLVM backend and `dlc run` need LLVM 19's C API, found through
+# llvm-config-19.  Without it dlc builds with the C backend alone, and
+# llvm_none.c makes --backend=llvm say so.
+LLVM_CONFIG ?= $(shell command -v llvm-config-19 2>/dev/null)
+ifneq ($(LLVM_CONFIG),)
+LLVM_SRC  := codegen/llvm.c codegen/llvm_api.c codegen/llvm_out.c
+LLVM_INC  := -isystem $(shell $(LLVM_CONFIG) --includedir)
+LLVM_LIBS := $(shell $(LLVM_CONFIG) --ldflags) \
+           $(shell $(LLVM_CONFIG) --libs) \
+           $(shell $(LLVM_CONFIG) --system-libs)
+else
+LLVM_SRC  := codegen/llvm_none.c
+endif
 
 COMPILER_SRC := lexer/source.c lexer/arena.c parser/parse.c parser/check.c \
            parser/typing.c parser/fn.c parser/shape.c parser/print.c \
@@ -29,7 +43,7 @@ COMPILER_SRC := lexer/source.c lexer/arena.c parser/parse.c parser/check.c \
            ir/opt.c ir/simplify.c ir/passes.c ir/stats.c ir/print.c \
            ir/interp.c codegen/c.c codegen/plan.c codegen/tables.c \
            codegen/header.c codegen/glue.c codegen/names.c codegen/optim.c \
-           ir/read.c ir/verify.c codegen/dot.c
+           ir/read.c ir/verify.c codegen/dot.c $(LLVM_SRC)
 COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/obj/%.o) \
            $(BUILD)/obj/gen/lexer.o $(BUILD)/obj/gen/parser.o
 RUNTIME_SRC := runtime/data.c runtime/npy.c runtime/table.c \
@@ -77,9 +91,27 @@ $(BUILD)/libdlc.a: $(COMPILER_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
+$(LLVM_SRC:%.c=$(BUILD)/obj/%.o): ALL_CFLAGS += $(LLVM_INC)
+
+# `dlc run` trains in process, so dlc carries the runtime in both
+# precisions: each copy one relocatable object whose only global symbol
+# is its rt_main, renamed rt_main_f32 or rt_main_f64, so they cannot clash.
+$(BUILD)/obj/dlrt-run-%.o: $(BUILD)/libdlrt-%.a
+	ld -r --whole-archive $< -o $@.all
+	objcopy --keep-global-symbol=rt_main $@.all $@.one
+	objcopy --redefine-sym rt_main=rt_main_$* $@.one $@
+	rm -f $@.all $@.one
+
+$(BUILD)/obj/driver/run-%.o: driver/run.c runtime/dlrt.h $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iruntime -DDLRT_$(subst f,F,$*) -c $< -o $@
+
+DLC_RUN_OBJ := $(BUILD)/obj/driver/run-f32.o $(BUILD)/obj/driver/run-f64.o \
+           $(BUILD)/obj/dlrt-run-f32.o $(BUILD)/obj/dlrt-run-f64.o
+
 $(BUILD)/dlc: $(BUILD)/obj/driver/main.o $(BUILD)/obj/driver/pipeline.o \
-              $(BUILD)/obj/driver/gradcheck.o $(BUILD)/libdlc.a
-	$(CC) $(ALL_CFLAGS) $^ -lm -pthread -o $@
+              $(BUILD)/obj/driver/gradcheck.o $(DLC_RUN_OBJ) $(BUILD)/libdlc.a
+	$(CC) $(ALL_CFLAGS) $^ -lm -pthread $(LLVM_LIBS) -o $@
 
 $(BUILD)/libdlrt-f32.a: $(RUNTIME_SRC) runtime/dlrt.h
 	@mkdir -p $(BUILD)/obj/rt-f32

@@ -9,6 +9,7 @@
 #ifndef DLC_CG_H
 #define DLC_CG_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "ir.h"
@@ -28,6 +29,10 @@ void cg_emit_source(const IrModule *m, const CgOptions *o, FILE *out);
  * example plus size_c, the most any generated function needs. */
 void cg_workspace(const IrModule *m, long *size_b, long *size_c);
 void cg_emit_glue(const IrModule *m, const CgOptions *o, FILE *out);
+
+/* glue.c: the fingerprint of the model's interface that checkpoints
+ * carry (RtModel.hash), for `dlc run`'s in-process descriptor too. */
+uint64_t cg_model_hash(const IrModule *m);
 
 /* plan.c: where each value of one generated function lives.  buf[id] is
  * the value's buffer (-1 when it is read in place or not live); buffer k
@@ -70,5 +75,34 @@ void cg_template(FILE *f, const char *text, const char *name);
 
 /* optim.c: optimiser state, defaults from the train clause, NAME_step. */
 void cg_emit_optim(const IrModule *m, const CgOptions *o, FILE *f);
+
+/*
+ * llvm_out.c (or llvm_none.c in a build without LLVM): the LLVM backend.
+ * It builds the same C API as c.c writes, as an LLVM module, and writes
+ * it as textual IR, bitcode or an object file, or runs it in process.
+ */
+typedef struct CgLlvmOptions {
+	int level;              /* -O0 .. -O3: LLVM's default<On> pipeline */
+	const char *triple;     /* --target; NULL for the host */
+	const char *cpu;        /* --cpu; NULL or "native" for the host's */
+	int fast_math;          /* --fast-math: every fast-math flag */
+} CgLlvmOptions;
+
+typedef enum CgLlvmKind { CG_LLVM_IR, CG_LLVM_BC, CG_LLVM_OBJ } CgLlvmKind;
+
+int cg_llvm_available(void);
+void cg_llvm_version(char *buf, size_t n);     /* "LLVM 19.1.7", or "" */
+
+/* Writes the module as kind to path; 0, or 1 after a message. */
+int cg_llvm_write(const IrModule *m, const CgOptions *o,
+	const CgLlvmOptions *lo, CgLlvmKind kind, const char *path);
+
+/* The module compiled in process for the host; NULL after a message.
+ * Symbols are the C API's names; they live until cg_jit_free(). */
+typedef struct CgJit CgJit;
+CgJit *cg_llvm_jit(const IrModule *m, const CgOptions *o,
+	const CgLlvmOptions *lo);
+void *cg_jit_symbol(CgJit *j, const char *name);
+void cg_jit_free(CgJit *j);
 
 #endif

@@ -30,8 +30,8 @@ fnv_type(uint64_t h, const IrType *t)
 /* Parameter names and shapes, input and target columns: what a stored
  * parameter array must agree with.  Initial values and training settings
  * are left out, since changing them keeps old checkpoints meaningful. */
-static uint64_t
-model_hash(const IrModule *m)
+uint64_t
+cg_model_hash(const IrModule *m)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 	char buf[64];
@@ -117,7 +117,7 @@ emit_model(const IrModule *m, FILE *f)
 "\t.nparam_table = %d, .param_table = param_table,\n"
 "\t.ninputs = %ld,\n"
 "\t.ntargets = %d, .targets = targets,\n"
-"\t.noutputs = %ld,\n", m->name, (unsigned long long)model_hash(m),
+"\t.noutputs = %ld,\n", m->name, (unsigned long long)cg_model_hash(m),
 		m->param_size, m->nparams, m->input_size, m->ntargets,
 		noutputs);
 	fprintf(f,

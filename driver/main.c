@@ -23,8 +23,11 @@
 
 typedef enum Emit {
 	EMIT_TRAINER, EMIT_C, EMIT_IR, EMIT_AST, EMIT_CHECK, EMIT_DOT,
-	EMIT_GRADCHECK,
+	EMIT_GRADCHECK, EMIT_LLVM, EMIT_BC, EMIT_OBJ,
 } Emit;
+
+/* --backend: the default is LLVM when this build has it, else C. */
+typedef enum Backend { BACKEND_AUTO, BACKEND_C, BACKEND_LLVM } Backend;
 
 typedef struct Options {
 	const char *input;
@@ -35,6 +38,11 @@ typedef struct Options {
 	Emit emit;
 	CgPrecision precision;
 	Pipeline pipeline;
+	Backend backend;
+	CgLlvmOptions llvm;     /* --target, --cpu, --fast-math */
+	int run;                /* dlc run: train in process by JIT */
+	int run_argc;           /* the trainer's flags after the model */
+	char **run_argv;
 } Options;
 
 static void
@@ -43,13 +51,27 @@ usage(FILE *f)
 	fprintf(f,
 "usage: dlc [options] MODEL.dl\n"
 "       dlc [options] MODEL.dlir\n"
+"       dlc run [options] MODEL.dl --data FILE [trainer flags]\n"
 "\n"
 "Compiles a model to a trainer binary, or to C code to embed.  A .dlir\n"
-"file (the text --emit=ir prints) is accepted wherever a .dl is.\n"
+"file (the text --emit=ir prints) is accepted wherever a .dl is.  `dlc run`\n"
+"compiles it in memory with LLVM's JIT and trains it at once, writing\n"
+"no files; it takes a built trainer's flags (dlc run MODEL.dl --help).\n"
 "\n"
 "  -o PATH             output: the trainer binary (default: MODEL), or for\n"
 "                      --emit=c a directory DIR/ or a file NAME.c\n"
 "  --emit=c            write NAME.h and NAME.c, the model's C API\n"
+"  --emit=llvm         write NAME.ll, the C API as LLVM IR (text)\n"
+"  --emit=bc           write NAME.bc, the same as LLVM bitcode\n"
+"  --emit=obj          write NAME.o, an object file with the C API, to\n"
+"                      link under the NAME.h that --emit=c writes\n"
+"  --backend=B         llvm or c: what compiles a trainer (default llvm\n"
+"                      when this dlc has LLVM, see --version)\n"
+"  --target=TRIPLE     LLVM: the target (default this machine)\n"
+"  --cpu=CPU           LLVM: the CPU (default this machine's, with all\n"
+"                      its features)\n"
+"  --fast-math         LLVM: allow every fast-math rewrite (reassociation,\n"
+"                      no NaN or Inf); results may change\n"
 "  --emit=ir[=STAGE]   print the IR after STAGE: forward, grad, fold,\n"
 "                      simplify, cse, dce, opt (default opt, the final form)\n"
 "  -O0 .. -O3          optimisation level (default -O2)\n"
@@ -119,12 +141,55 @@ parse_emit(Options *o, const char *v)
 		o->emit = EMIT_C;
 	else if (strcmp(v, "ast") == 0)
 		o->emit = EMIT_AST;
+	else if (strcmp(v, "llvm") == 0)
+		o->emit = EMIT_LLVM;
+	else if (strcmp(v, "bc") == 0)
+		o->emit = EMIT_BC;
+	else if (strcmp(v, "obj") == 0)
+		o->emit = EMIT_OBJ;
 	else if (staged(o, v, "ir"))
 		o->emit = EMIT_IR;
 	else if (staged(o, v, "dot"))
 		o->emit = EMIT_DOT;
 	else
-		die("unknown --emit kind '%s'; expected c, ir, dot or ast", v);
+		die("unknown --emit kind '%s'; expected c, llvm, bc, obj, ir, "
+			"dot or ast", v);
+}
+
+/* "dlc 0.1.0", the backends this build has, and its LLVM. */
+static void
+print_version(void)
+{
+	char llvm[64];
+
+	cg_llvm_version(llvm, sizeof llvm);
+	if (cg_llvm_available())
+		printf("dlc %s (backends: llvm, c; default llvm; %s)\n",
+			DLC_VERSION, llvm);
+	else
+		printf("dlc %s (backends: c; built without LLVM)\n",
+			DLC_VERSION);
+}
+
+/* The LLVM backend's flags; 0 when `a` is none of them. */
+static int
+llvm_flag(Options *o, const char *a)
+{
+	if (strcmp(a, "--backend=llvm") == 0)
+		o->backend = BACKEND_LLVM;
+	else if (strcmp(a, "--backend=c") == 0)
+		o->backend = BACKEND_C;
+	else if (strncmp(a, "--backend=", 10) == 0)
+		die("unknown backend '%s'; expected llvm or c", a + 10);
+	else if (strncmp(a, "--target=", 9) == 0 && a[9])
+		o->llvm.triple = a + 9;
+	else if (strncmp(a, "--cpu=", 6) == 0 && a[6])
+		o->llvm.cpu = a + 6;
+	else if (strcmp(a, "--fast-math") == 0)
+		o->llvm.fast_math = 1;
+	else
+		return 0;
+	return 1;
 }
 
 static void
@@ -132,11 +197,18 @@ parse_args(Options *o, int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+		if (o->run && o->input) {
+			/* dlc run MODEL.dl ...: the rest is the trainer's */
+			o->run_argc = argc - i;
+			o->run_argv = argv + i;
+			break;
+		} else if (llvm_flag(o, a)) {
+			continue;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(stdout);
 			exit(0);
 		} else if (strcmp(a, "--version") == 0) {
-			printf("dlc %s (backends: c)\n", DLC_VERSION);
+			print_version();
 			exit(0);
 		} else if (strcmp(a, "-o") == 0) {
 			if (++i >= argc)
@@ -344,8 +416,28 @@ cc_is_gcc(const char *cc)
 	return gcc == 1;
 }
 
+/* The LLVM backend's trainer files: NAME.h and the glue, as for C, and
+ * NAME.o in place of NAME.c; the object's path goes to obj. */
 static void
-build_trainer(const IrModule *m, const CgOptions *co, const char *output)
+write_llvm_trainer(const IrModule *m, const CgOptions *co,
+	const CgLlvmOptions *lo, const char *gen, char *obj, size_t n)
+{
+	char file[128];
+
+	snprintf(file, sizeof file, "%s.h", m->name);
+	write_file(gen, file, cg_emit_header, m, co);
+	snprintf(file, sizeof file, "%s_model.c", m->name);
+	write_file(gen, file, cg_emit_glue, m, co);
+	path_printf(obj, n, "%s%s.o", gen, m->name);
+	if (cg_llvm_write(m, co, lo, CG_LLVM_OBJ, obj) != 0)
+		exit(1);
+}
+
+/* A trainer: the model's code (NAME.c, or NAME.o from LLVM when lo is
+ * not NULL), the glue and the runtime library, linked by the C compiler. */
+static void
+build_trainer(const IrModule *m, const CgOptions *co, const char *output,
+	const CgLlvmOptions *lo)
 {
 	char home[PATH_MAX], gen[PATH_MAX], inc[PATH_MAX], geninc[PATH_MAX];
 	char src[PATH_MAX], glue[PATH_MAX], lib[PATH_MAX];
@@ -356,7 +448,10 @@ build_trainer(const IrModule *m, const CgOptions *co, const char *output)
 	path_printf(gen, sizeof gen, "%s.gen/", output);
 	if (mkdir(gen, 0777) != 0 && errno != EEXIST)
 		die("cannot create %s", gen);
-	write_c(m, co, gen, 1);
+	if (lo)
+		write_llvm_trainer(m, co, lo, gen, src, sizeof src);
+	else
+		write_c(m, co, gen, 1);
 
 	dlc_home(home, sizeof home);
 	snprintf(ccbuf, sizeof ccbuf, "%s", cc && *cc ? cc : "cc");
@@ -366,7 +461,8 @@ build_trainer(const IrModule *m, const CgOptions *co, const char *output)
 		argv[n++] = "-fvect-cost-model=dynamic";
 	path_printf(inc, sizeof inc, "-I%s/include", home);
 	path_printf(geninc, sizeof geninc, "-I%s", gen);
-	path_printf(src, sizeof src, "%s%s.c", gen, m->name);
+	if (!lo)
+		path_printf(src, sizeof src, "%s%s.c", gen, m->name);
 	path_printf(glue, sizeof glue, "%s%s_model.c", gen, m->name);
 	path_printf(lib, sizeof lib, "%s/libdlrt-%s.a", home,
 		co->precision == CG_F32 ? "f32" : "f64");
@@ -535,6 +631,9 @@ original_source(const IrModule *m)
 	return m->path ? src_load(m->path) : NULL;
 }
 
+static int emit(const IrModule *m, const CgOptions *co, const Options *o,
+	const char *name);
+
 /* Runs the remaining passes and writes what was asked for. */
 static int
 finish_module(const Options *o, IrModule *m, int from, Source *src,
@@ -565,20 +664,75 @@ finish_module(const Options *o, IrModule *m, int from, Source *src,
 	case EMIT_GRADCHECK:
 		status = dlc_gradcheck(m, o->data);
 		break;
-	case EMIT_C:
-		m->path = recorded_path(m->path);
-		emit_c(m, &co, o->output);
-		break;
-	case EMIT_TRAINER:
-		m->path = recorded_path(m->path);
-		build_trainer(m, &co, o->output ? o->output : name);
-		break;
 	default:
+		m->path = recorded_path(m->path);
+		status = emit(m, &co, o, name);
 		break;
 	}
 	if (orig != src)
 		src_free(orig);
 	return status;
+}
+
+/* --emit=llvm, bc or obj: one file, NAME.ll, NAME.bc or NAME.o unless
+ * -o names it. */
+static int
+emit_llvm(const IrModule *m, const CgOptions *co, const Options *o)
+{
+	static const char *const ext[] = { ".ll", ".bc", ".o" };
+	CgLlvmKind kind = o->emit == EMIT_LLVM ? CG_LLVM_IR :
+		o->emit == EMIT_BC ? CG_LLVM_BC : CG_LLVM_OBJ;
+	char path[PATH_MAX];
+
+	if (o->output)
+		path_printf(path, sizeof path, "%s", o->output);
+	else
+		path_printf(path, sizeof path, "%s%s", m->name, ext[kind]);
+	return cg_llvm_write(m, co, &o->llvm, kind, path);
+}
+
+/* dlc run: the module compiled in process, trained by the runtime in
+ * dlc with the flags after the model; argv[0] is the model's name. */
+static int
+run_model(const IrModule *m, const CgOptions *co, const Options *o)
+{
+	CgJit *j = cg_llvm_jit(m, co, &o->llvm);
+	char **argv;
+	int status;
+
+	if (!j)
+		return 1;
+	argv = calloc((size_t)o->run_argc + 2, sizeof *argv);
+	argv[0] = (char *)m->name;
+	for (int i = 0; i < o->run_argc; i++)
+		argv[i + 1] = o->run_argv[i];
+	fflush(stdout);
+	status = co->precision == CG_F32 ?
+		run_jit_f32(m, j, o->run_argc + 1, argv) :
+		run_jit_f64(m, j, o->run_argc + 1, argv);
+	free(argv);
+	cg_jit_free(j);
+	return status;
+}
+
+/* Everything after the pipeline: a file, a trainer, or a run. */
+static int
+emit(const IrModule *m, const CgOptions *co, const Options *o,
+	const char *name)
+{
+	if (o->run)
+		return run_model(m, co, o);
+	switch (o->emit) {
+	case EMIT_C:
+		emit_c(m, co, o->output);
+		return 0;
+	case EMIT_LLVM: case EMIT_BC: case EMIT_OBJ:
+		return emit_llvm(m, co, o);
+	default:
+		build_trainer(m, co, o->output ? o->output : name,
+			o->backend == BACKEND_LLVM ? &o->llvm : NULL);
+		return 0;
+	}
 }
 
 static int
@@ -647,6 +801,33 @@ compile_on_big_stack(const Options *o, Source *src)
 	return job.status;
 }
 
+/* The backend a run uses, and flags that cannot go together. */
+static void
+settle_backend(Options *o)
+{
+	int llvm_file = o->emit == EMIT_LLVM || o->emit == EMIT_BC ||
+		o->emit == EMIT_OBJ;
+
+	if (o->backend == BACKEND_AUTO)
+		o->backend = cg_llvm_available() || llvm_file || o->run ?
+			BACKEND_LLVM : BACKEND_C;
+	if (o->backend == BACKEND_C && (llvm_file || o->run))
+		die("%s needs the LLVM backend, not --backend=c", o->run ?
+			"dlc run" : "--emit=llvm, bc or obj");
+	if (o->backend == BACKEND_LLVM && !cg_llvm_available() && o->run)
+		die("dlc run needs LLVM, and this dlc was built without it "
+			"(dlc --version lists its backends); install llvm-19-dev "
+			"and rebuild, or build a trainer: dlc %s", o->input);
+	if (o->backend == BACKEND_LLVM && !cg_llvm_available())
+		die("the LLVM backend needs LLVM, and this dlc was built "
+			"without it (dlc --version lists its backends); install "
+			"llvm-19-dev and rebuild, or use --backend=c%s", "");
+	if (o->run && o->llvm.triple)
+		die("dlc run compiles for this machine; --target is for "
+			"--emit=llvm, bc and obj%s", "");
+	o->llvm.level = o->pipeline.level;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -655,7 +836,9 @@ main(int argc, char **argv)
 	Source *src;
 	int status;
 
-	parse_args(&o, argc, argv);
+	o.run = argc > 1 && strcmp(argv[1], "run") == 0;
+	parse_args(&o, argc - o.run, argv + o.run);
+	settle_backend(&o);
 	if (o.name && !valid_name(o.name))
 		die("--name needs a C identifier of at most 48 characters, "
 			"not '%s'", o.name);

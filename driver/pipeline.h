@@ -19,4 +19,13 @@ typedef struct Pipeline {
 int run_pipeline(IrModule *m, const Pipeline *p, int from, int to,
 	const CgOptions *co);
 
+/*
+ * run.c, built once per precision: `dlc run` trains the JIT-compiled
+ * module with the runtime linked into dlc, through an RtModel filled
+ * here as the generated glue fills it for a trainer.  argv[0] is the
+ * name messages use; the rest are the trainer's flags.
+ */
+int run_jit_f32(const IrModule *m, CgJit *j, int argc, char **argv);
+int run_jit_f64(const IrModule *m, CgJit *j, int argc, char **argv);
+
 #endif

@@ -35,6 +35,7 @@ TestList irtools_tests(void);
 /* test_ops.c: its hand-built cases, one module builder each. */
 struct IrModule;
 const char *ops_case(size_t k, int (**build)(struct IrModule *m));
+TestList llvm_tests(void);
 
 /* Runs a shell command; returns its exit status, and its combined output
  * in *out (malloc'd) when out is not NULL. */
