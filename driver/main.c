@@ -38,6 +38,7 @@ typedef struct Options {
 	Emit emit;
 	CgPrecision precision;
 	Pipeline pipeline;
+	int warn_nan;
 	Backend backend;
 	CgLlvmOptions llvm;     /* --target, --cpu, --fast-math */
 	int run;                /* dlc run: train in process by JIT */
@@ -88,6 +89,7 @@ usage(FILE *f)
 "  --check             parse and check only\n"
 "  --precision=P       f32 (default) or f64\n"
 "  --name=NAME         C prefix of the generated API (default: from MODEL)\n"
+"  --warn-nan          warn where a gradient can still be infinite or NaN\n"
 "  --wrt=inputs        also differentiate with respect to the inputs: adds\n"
 "                      NAME_loss_grad_inputs to the C API\n"
 "  --version           print the version\n"
@@ -230,6 +232,8 @@ parse_args(Options *o, int argc, char **argv)
 			o->precision = CG_F32;
 		} else if (strcmp(a, "--precision=f64") == 0) {
 			o->precision = CG_F64;
+		} else if (strcmp(a, "--warn-nan") == 0) {
+			o->warn_nan = 1;
 		} else if (strcmp(a, "--wrt=inputs") == 0) {
 			o->pipeline.wrt_inputs = 1;
 		} else if (strcmp(a, "--wrt=params") == 0) {
@@ -752,6 +756,8 @@ compile(const Options *o, Source *src)
 	if (m && o->pipeline.verify &&
 	    ir_verify(m, from ? ir_stage_name(from) : "forward"))
 		abort();    /* lowering broke an invariant */
+	if (m && o->warn_nan && !is_dlir(o->input))
+		ir_warn_nan(m, src);
 	if (m)
 		status = finish_module(o, m, from, src, name);
 	else if (src->nerrors == 0)

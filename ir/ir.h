@@ -140,6 +140,11 @@ int ir_pass_exists(const char *name);
 const char *ir_stage_name(int i);
 int ir_stage_index(const char *name);
 
+/* nanwarn.c: warns at each op on a path from a parameter whose partial
+ * can be infinite at an argument the sign analysis cannot rule out;
+ * returns how many warnings it gave. */
+int ir_warn_nan(const IrModule *m, Source *src);
+
 /* stats.c: op counts, floating-point operations, workspace bytes. */
 typedef struct IrStats {
 	int ops;                /* live ops, leaves excluded */

@@ -35,6 +35,8 @@ void diag_error(Source *src, Loc loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void diag_verror(Source *src, Loc loc, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
+void diag_warning(Source *src, Loc loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void diag_note(Source *src, Loc loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

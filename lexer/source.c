@@ -129,6 +129,18 @@ diag_error(Source *src, Loc loc, const char *fmt, ...)
 }
 
 void
+diag_warning(Source *src, Loc loc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (src->quiet)
+		return;
+	va_start(ap, fmt);
+	report(src, loc, "warning", fmt, ap);
+	va_end(ap);
+}
+
+void
 diag_note(Source *src, Loc loc, const char *fmt, ...)
 {
 	va_list ap;

@@ -158,12 +158,51 @@ test_large_f32(void **state)
 	}
 }
 
+typedef struct Warning {
+	const char *source;
+	const char *expected;   /* stderr of dlc --warn-nan, exactly */
+} Warning;
+
+static const Warning warnings[] = {
+	{ "param a = 1\ninput x\nloss sqrt(a * x)\n",
+	  "t.dl:3:6: warning: the gradient of sqrt is infinite where its "
+	  "argument is 0\n  loss sqrt(a * x)\n       ^~~~\n" },
+	{ "param a = 1\ninput x\nloss log(a * x) + a / x\n",
+	  "t.dl:3:6: warning: the gradient of log is infinite where its "
+	  "argument is 0\n  loss log(a * x) + a / x\n       ^~~\n"
+	  "t.dl:3:21: warning: this gradient is infinite where the divisor "
+	  "is 0\n  loss log(a * x) + a / x\n                      ^\n" },
+	{ "param a = 1\ninput x\n"
+	  "loss sqrt(a^2 + 1) + log(exp(a) + x^2) + a / (1 + x^2)\n", "" },
+	{ "param a = 1\ninput x\nloss log(softplus(a * x)) + sqrt(x^2)\n",
+	  "" },
+};
+
+/* --warn-nan warns exactly where a partial can be infinite and the sign
+ * analysis cannot rule it out, and nowhere else. */
+static void
+test_warn_nan(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof warnings / sizeof *warnings; i++) {
+		char *err;
+		int status = run_dlc_on_text(warnings[i].source,
+			"--warn-nan --emit=ir=forward", &err);
+		if (strcmp(err, warnings[i].expected) != 0)
+			fail_msg("case %zu:\n--- expected\n%s--- got\n%s", i,
+				warnings[i].expected, err);
+		assert_int_equal(status, 0);
+		free(err);
+	}
+}
+
 TestList
 edge_tests(void)
 {
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_large_f32),
+		cmocka_unit_test(test_warn_nan),
 	};
 	return (TestList){ tests, sizeof tests / sizeof tests[0] };
 }
