@@ -144,7 +144,7 @@ fashion-data:
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 				dataset-fashion-mnist; \
 		else \
-			echo "Fashion-MNIST needs root to install; run:"; \
+			echo "Fashion-MNIST needs root; run:"; \
 			echo "  sudo apt-get install -y dataset-fashion-mnist"; \
 			exit 1; \
 		fi; \

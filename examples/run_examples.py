@@ -170,7 +170,7 @@ EXAMPLES = [
             "clean mse", on_test(mse, ROBUST), "<", LEAST_SQUARES),
     Example("fashion", ["--data", fashion("train-images-idx3-ubyte.gz"),
                         "--targets", fashion("train-labels-idx1-ubyte.gz"),
-                        "--schedule", "cosine"],
+                        "--standardize", "--schedule", "cosine"],
             fashion("t10k-images-idx3-ubyte.gz"), "accuracy", fashion_score,
             ">=", 0.88),
 ]
@@ -218,6 +218,11 @@ def plain_rows(path):
                 for line in f.read().splitlines() if line]
 
 
+def number(ex, value):
+    """Accuracies to a hundredth of a percent, other metrics to 4 digits."""
+    return f"{value:.4f}" if ex.metric == "accuracy" else f"{value:.4g}"
+
+
 def print_table(rows):
     lines = [("example", "params", "epochs", "time", "train loss",
               "test metric", "target", "")]
@@ -228,7 +233,7 @@ def print_table(rows):
             what += f" ({ex.target.name})"
         lines.append((ex.name, str(r["params"]), str(r["epochs"]),
                       f"{r['seconds']:.1f}s", f"{r['loss']:.4g}",
-                      f"{ex.metric} {r['metric']:.4g}", what,
+                      f"{ex.metric} {number(ex, r['metric'])}", what,
                       "ok" if r["ok"] else "MISSED"))
     widths = [max(len(line[i]) for line in lines) for i in range(8)]
     for line in lines:

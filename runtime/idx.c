@@ -178,20 +178,21 @@ static int
 copy_out(const Idx *a, rt_real *dst, const int *labels, char *err,
 	size_t errlen)
 {
-	for (size_t r = 0; r < a->rows; r++)
-		for (size_t c = 0; c < a->cols; c++) {
-			double v = element(a, r * a->cols + c);
-			int k = labels ? labels[c] : 0;
-			if (!isfinite(v))
-				return fail(err, errlen, a->path, "example %zu, "
-					"column %zu: value is not finite", r + 1,
-					c + 1);
-			if (k > 0 && (v != floor(v) || v < 0 || v >= k))
-				return fail(err, errlen, a->path, "example %zu: "
-					"class label %g is outside 0..%d", r + 1,
-					v, k - 1);
-			dst[r * a->cols + c] = (rt_real)v;
-		}
+	size_t n = a->rows * a->cols;
+
+	for (size_t i = 0; i < n; i++) {
+		double v = element(a, i);
+		int k = labels ? labels[i % a->cols] : 0;
+		if (!isfinite(v))
+			return fail(err, errlen, a->path, "example %zu, column "
+				"%zu: value is not finite", i / a->cols + 1,
+				i % a->cols + 1);
+		if (k > 0 && (v != floor(v) || v < 0 || v >= k))
+			return fail(err, errlen, a->path, "example %zu: class "
+				"label %g is outside 0..%d", i / a->cols + 1, v,
+				k - 1);
+		dst[i] = (rt_real)v;
+	}
 	return 0;
 }
 

@@ -179,7 +179,7 @@ static int
 copy_back(Inflate *s, long len, long dist)
 {
 	if ((size_t)dist > s->outlen)
-		return bad(s, "distance reaches before the start of the output");
+		return bad(s, "distance reaches before the output's start");
 	while (len-- > 0)
 		if (put(s, s->out[s->outlen - (size_t)dist]))
 			return -1;

@@ -36,7 +36,8 @@ idx_header(unsigned char *buf, int type, int dims, const uint32_t *ext)
 	buf[3] = (unsigned char)dims;
 	for (int k = 0; k < dims; k++)
 		for (int b = 0; b < 4; b++)
-			buf[4 + 4 * k + b] = (unsigned char)(ext[k] >> (24 - 8 * b));
+			buf[4 + 4 * k + b] = (unsigned char)(ext[k] >>
+				(24 - 8 * b));
 	return 4 + 4 * (size_t)dims;
 }
 
