@@ -101,7 +101,7 @@ def main(argv):
         convert(argv[2])
     elif len(argv) == 1:
         with tempfile.TemporaryDirectory() as tmp:
-            os.chmod(tmp, 0o755)  # apt's _apt user writes the download
+            os.chmod(tmp, 0o777)  # apt downloads as its own user, _apt
             convert(fetch(tmp))
     else:
         sys.exit("usage: convert_sklearn.py [--from UNPACKED_DEB_DIR]")
