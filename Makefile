@@ -3,6 +3,9 @@
 #   make            build/dlc and the runtime libraries beside it
 #   make deps       install the Debian packages the build and tests need
 #   make polyfit    the main job: compile examples/polyfit.dl and train it
+#   make examples   train every example, score it on held-out data, print
+#                   a table; fails if any misses its target
+#   make NAME       one example (iris, digits, fashion, ... see EXAMPLES)
 #   make test       build and run the test suite
 #   make update-golden   re-pin the golden IR of tests/ir (see below)
 #   make bench      benchmarks: docs/performance.md and docs/performance.svg
@@ -21,7 +24,7 @@ GEN_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
            -Ilexer -Iparser -Iir -I$(BUILD)/gen
 
 DEBIAN_PACKAGES := build-essential flex bison libcmocka-dev clang graphviz \
-           python3-torch libopenblas-dev llvm-19-dev
+           python3 python3-torch libopenblas-dev llvm-19-dev
 
 # The LLVM backend and `dlc run` need LLVM 19's C API, found through
 # llvm-config-19.  Without it dlc builds with the C backend alone, and
@@ -46,7 +49,8 @@ COMPILER_SRC := lexer/source.c lexer/arena.c parser/parse.c parser/check.c \
            ir/read.c ir/verify.c codegen/dot.c $(LLVM_SRC)
 COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/obj/%.o) \
            $(BUILD)/obj/gen/lexer.o $(BUILD)/obj/gen/parser.o
-RUNTIME_SRC := runtime/data.c runtime/npy.c runtime/table.c \
+RUNTIME_SRC := runtime/data.c runtime/npy.c runtime/idx.c \
+           runtime/inflate.c runtime/table.c \
            runtime/model.c runtime/rng.c runtime/optim.c runtime/ckpt.c \
            runtime/json.c runtime/metrics.c runtime/progress.c \
            runtime/plot.c runtime/train.c runtime/main.c
@@ -54,7 +58,8 @@ HEADERS := $(wildcard lexer/*.h parser/*.h ir/*.h ir/*.def codegen/*.h \
            driver/*.h) \
            $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h
 
-.PHONY: all deps polyfit test bench warnings-clang update-golden clean
+.PHONY: all deps polyfit test bench warnings-clang update-golden clean \
+        examples examples-quick fashion-data example-data
 all: $(BUILD)/dlc $(BUILD)/libdlrt-f32.a $(BUILD)/libdlrt-f64.a \
      $(BUILD)/include/dlrt.h
 
@@ -132,7 +137,7 @@ $(BUILD)/include/dlrt.h: runtime/dlrt.h
 	cp $< $@
 
 # The polyfit data come from a fixed generator, so they can be remade.
-examples/data/polyfit.csv: examples/data/gen_polyfit.c
+examples/data/polyfit.csv: examples/data/gen_polyfit.c examples/data/rng.h
 	@mkdir -p $(BUILD)
 	$(CC) $(ALL_CFLAGS) $< -lm -o $(BUILD)/gen_polyfit
 	$(BUILD)/gen_polyfit > $@
@@ -170,6 +175,59 @@ docs/%.svg: examples/%.dl $(BUILD)/dlc
 # dlc against PyTorch (with OpenBLAS: make deps) and hand-written C.
 bench: all
 	/usr/bin/python3 bench/bench.py
+
+# ---- the examples: examples/run_examples.py holds each one's flags,
+# test data and target; the table it prints is the result ----
+
+EXAMPLES := polyfit_vec diabetes cancer iris wine digits mixture robust \
+           fashion
+FASHION_DIR ?= /usr/share/datasets/fashion-mnist
+RUN_EXAMPLES := FASHION_DIR=$(FASHION_DIR) python3 examples/run_examples.py \
+           --build $(BUILD)
+.PHONY: $(EXAMPLES)
+
+examples: all fashion-data
+	$(RUN_EXAMPLES)
+
+# Every example but Fashion-MNIST, which needs a package and minutes.
+examples-quick: all
+	$(RUN_EXAMPLES) --skip fashion
+
+$(filter-out fashion,$(EXAMPLES)): all
+	$(RUN_EXAMPLES) $@
+
+fashion: all fashion-data
+	$(RUN_EXAMPLES) fashion
+
+# Fashion-MNIST comes from Debian (dataset-fashion-mnist, 30 MB) rather
+# than from this repository; installed like `make deps` does.
+fashion-data:
+	@if [ ! -r $(FASHION_DIR)/train-images-idx3-ubyte.gz ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -q && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+				dataset-fashion-mnist; \
+		else \
+			echo "Fashion-MNIST needs root; run:"; \
+			echo "  sudo apt-get install -y dataset-fashion-mnist"; \
+			exit 1; \
+		fi; \
+	fi
+
+# The synthetic data sets, like polyfit's, come from fixed generators.
+example-data: examples/data/polyfit.csv examples/data/mixture.csv \
+              examples/data/robust_train.csv
+
+examples/data/mixture.csv: examples/data/gen_mixture.c examples/data/rng.h
+	@mkdir -p $(BUILD)
+	$(CC) $(ALL_CFLAGS) $< -lm -o $(BUILD)/gen_mixture
+	$(BUILD)/gen_mixture $@ examples/data/mixture_means.csv
+
+examples/data/robust_train.csv: examples/data/gen_robust.c \
+                                examples/data/rng.h
+	@mkdir -p $(BUILD)
+	$(CC) $(ALL_CFLAGS) $< -lm -o $(BUILD)/gen_robust
+	$(BUILD)/gen_robust $@ examples/data/robust_test.csv
 
 include tests/tests.mk
 

@@ -27,6 +27,11 @@ typedef struct Emitter {
 	CgPlan plan;            /* the buffers of the function being emitted */
 	IrType loop;            /* the element-wise loop nest now open */
 	int in_loop;
+	int blocked;            /* it runs over the batch in blocks of 8 */
+	int run_end;            /* the first value it cannot take */
+	int *fused;             /* batch sums accumulated inside it */
+	int nfused;
+	const char *live;       /* of the function being emitted */
 	int last_line;
 	const char **line_start;        /* of the source, for comments */
 	int nlines;
@@ -251,15 +256,75 @@ operand(const Emitter *e, int id, int k, char *buf)
 	ref(e, v->arg[k], "b", idx, buf);
 }
 
+/* The eight lanes of a batch sum, added in a fixed tree order: the same
+ * order emit_bsum uses, so fused and separate sums agree to the bit. */
+static void
+finish_sum(Emitter *e, int id)
+{
+	out(e, "\tw%d[0] = ((s%d[0] + s%d[1]) + (s%d[2] + s%d[3])) + "
+		"((s%d[4] + s%d[5]) + (s%d[6] + s%d[7]));\n", e->plan.buf[id],
+		id, id, id, id, id, id, id, id);
+}
+
 static void
 close_loop(Emitter *e)
 {
 	if (!e->in_loop)
 		return;
-	if (ir_numel(&e->loop) > 1)
+	if (ir_numel(&e->loop) > 1 || e->blocked)
 		out(e, "\t\t}\n");
 	out(e, "\t}\n");
+	for (int k = 0; k < e->nfused; k++)
+		finish_sum(e, e->fused[k]);
+	e->nfused = 0;
 	e->in_loop = 0;
+	e->blocked = 0;
+}
+
+static int
+is_fused(const Emitter *e, int id)
+{
+	for (int k = 0; k < e->nfused; k++)
+		if (e->fused[k] == id)
+			return 1;
+	return 0;
+}
+
+/*
+ * A loop over one scalar per example can also take the batch sums of the
+ * values it computes (the loss, the parameter gradients), saving a pass
+ * over memory for each.  Looks ahead from `id` for the values the loop
+ * will hold: element-wise ones of its type, and sums of those, until one
+ * of another kind, or one that reads a sum still being accumulated.
+ */
+static void
+plan_run(Emitter *e, int id)
+{
+	const IrFunc *f = &e->m->fn;
+	const IrType *t = &f->v[id].type;
+
+	e->run_end = f->n;
+	for (int j = id; j < f->n; j++) {
+		const IrValue *v = &f->v[j];
+		if (!e->live[j] || !cg_stored(v))
+			continue;
+		if (v->op == IR_bsum && ir_numel(&v->type) == 1 &&
+		    ir_same_shape(&f->v[v->arg[0]].type, t) &&
+		    f->v[v->arg[0]].type.batched && j > id) {
+			e->fused = realloc(e->fused, (size_t)(e->nfused + 1) *
+				sizeof *e->fused);
+			e->fused[e->nfused++] = j;
+			continue;
+		}
+		int reads_sum = 0;
+		for (int k = 0; k < ir_arity(v->op); k++)
+			reads_sum |= is_fused(e, v->arg[k]);
+		if (!ir_elementwise(v->op) || reads_sum ||
+		    v->type.batched != t->batched || !ir_same_shape(&v->type, t)) {
+			e->run_end = j;
+			return;
+		}
+	}
 }
 
 /* A comment quoting the source line, once per run of values from it. */
@@ -290,19 +355,34 @@ open_loop(Emitter *e, int id)
 	long n = ir_numel(t);
 
 	if (e->in_loop && (e->loop.batched != t->batched ||
-	    !ir_same_shape(&e->loop, t)))
+	    !ir_same_shape(&e->loop, t) || id >= e->run_end))
 		close_loop(e);
-	if (!e->in_loop) {
-		source_comment(e, id);
-		out(e, "\tfor (size_t b = 0; b < %s; b++) {\n",
-			t->batched ? "batch" : "1");
-		if (n > 1)
-			out(e, "\t\tfor (size_t i = 0; i < %ld; i++) {\n", n);
-		else
-			out(e, "\t\tconst size_t i = 0;\n\t\t(void)i;\n");
-		e->loop = *t;
-		e->in_loop = 1;
+	if (e->in_loop)
+		return n > 1 || e->blocked ? "\t\t\t" : "\t\t";
+	source_comment(e, id);
+	e->loop = *t;
+	e->in_loop = 1;
+	e->run_end = e->m->fn.n;
+	if (t->batched && n == 1)
+		plan_run(e, id);
+	if (e->nfused) {
+		for (int k = 0; k < e->nfused; k++)
+			out(e, "\t%s s%d[8] = { 0 };\n", e->real, e->fused[k]);
+		out(e, "\tfor (size_t b0 = 0; b0 < batch; b0 += 8) {\n");
+		out(e, "\t\tconst size_t lanes = batch - b0 < 8 ? "
+			"batch - b0 : 8;\n");
+		out(e, "\t\tfor (size_t l = 0; l < lanes; l++) {\n");
+		out(e, "\t\t\tconst size_t b = b0 + l, i = 0;\n");
+		out(e, "\t\t\t(void)i;\n");
+		e->blocked = 1;
+		return "\t\t\t";
 	}
+	out(e, "\tfor (size_t b = 0; b < %s; b++) {\n",
+		t->batched ? "batch" : "1");
+	if (n > 1)
+		out(e, "\t\tfor (size_t i = 0; i < %ld; i++) {\n", n);
+	else
+		out(e, "\t\tconst size_t i = 0;\n\t\t(void)i;\n");
 	return n > 1 ? "\t\t\t" : "\t\t";
 }
 
@@ -559,6 +639,11 @@ emit_bsum(Emitter *e, int id)
 	int w = e->plan.buf[id];
 	char src[REF_MAX];
 
+	if (e->in_loop && e->blocked && is_fused(e, id)) {
+		ref(e, v->arg[0], "b", "0", src);
+		out(e, "\t\t\ts%d[l] += %s;\n", id, src);
+		return;
+	}
 	own_loops(e, id);
 	if (n == 1) {
 		ref(e, v->arg[0], "(b + l)", "0", src);
@@ -929,6 +1014,7 @@ emit_body(Emitter *e, const char *live, const int *roots, int nroots)
 		out(e, "\t%s *restrict w%d = ws + (size_t)%ld * batch + %ld;\n",
 			e->real, k, e->plan.off_b[k], e->plan.off_c[k]);
 	e->last_line = 0;
+	e->live = live;
 	for (int id = 0; id < f->n; id++)
 		if (live[id])
 			emit_fns[f->v[id].op](e, id);
@@ -1185,4 +1271,5 @@ cg_emit_source(const IrModule *m, const CgOptions *o, FILE *f)
 		if (exists(m, w) || w == PREDICT)
 			emit_entry(&e, w);
 	free(e.line_start);
+	free(e.fused);
 }

@@ -37,8 +37,8 @@ enum { HEADER = 32 };
 
 size_t rt_ckpt_crash_after;
 
-static uint32_t
-crc32_update(uint32_t crc, const unsigned char *p, size_t n)
+uint32_t
+rt_crc32(uint32_t crc, const unsigned char *p, size_t n)
 {
 	static uint32_t table[256];
 
@@ -109,7 +109,7 @@ put(Writer *w, const void *data, size_t n)
 {
 	const unsigned char *p = data;
 
-	w->crc = crc32_update(w->crc, p, n);
+	w->crc = rt_crc32(w->crc, p, n);
 	while (n > 0) {
 		size_t room = sizeof w->buf - w->used, k = n < room ? n : room;
 		memcpy(w->buf + w->used, p, k);
@@ -443,7 +443,7 @@ check_frame(const unsigned char *b, size_t len, const RtModel *m,
 	uint32_t crc = 0;
 	for (int i = 3; i >= 0; i--)
 		crc = crc << 8 | b[len - 4 + (size_t)i];
-	if (len > want || crc32_update(0, b, len - 4) != crc)
+	if (len > want || rt_crc32(0, b, len - 4) != crc)
 		return fail(err, errlen, "%s: corrupted checkpoint (checksum "
 			"mismatch)", path);
 	if (hash != m->hash) {

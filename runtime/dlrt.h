@@ -98,7 +98,7 @@ int rt_optim_parse(const char *name, RtOptKind *k);
 /* "w[1][2]" for element i of the flat array. */
 void rt_element_name(const RtModel *m, size_t i, char *buf, size_t n);
 
-/* ---- data: data.c (CSV), npy.c (NumPy), scale.c ---- */
+/* ---- data: data.c (CSV), npy.c (NumPy), idx.c (IDX), table.c ---- */
 
 /* A table of examples, inputs and targets split apart. */
 typedef struct RtData {
@@ -120,7 +120,14 @@ int rt_read_csv(const char *path, int ninputs, int ntargets, RtData *d,
  * NULL when want_targets is 0). */
 int rt_read_npy(const RtModel *m, const char *xpath, const char *ypath,
 	RtData *d, char *err, size_t errlen);
-/* Either of the above, by the file name's extension. */
+/* Reads inputs from an IDX file and targets from another (ypath may be
+ * NULL when want_targets is 0), each possibly gzip-compressed (idx.c). */
+int rt_read_idx(const RtModel *m, const char *xpath, const char *ypath,
+	RtData *d, char *err, size_t errlen);
+/* 1 when the file begins as an IDX or a gzip file does. */
+int rt_is_idx(const char *path);
+/* Any of the above: .npy and .csv by the name's extension, IDX by the
+ * file's first bytes, CSV otherwise. */
 int rt_read_data(const RtModel *m, const char *path, const char *targets,
 	int want_targets, RtData *d, char *err, size_t errlen);
 void rt_data_free(RtData *d);
@@ -140,6 +147,14 @@ typedef struct RtScaler {
 void rt_scaler_fit(RtScaler *s, const RtData *d);
 void rt_scaler_apply(const RtScaler *s, RtData *d);
 void rt_scaler_free(RtScaler *s);
+
+/* ---- inflate.c ---- */
+
+/* Decompresses a gzip file's bytes (every member, checked against its
+ * CRC-32 and length) into a malloc'd *out; on failure -1 with a reason
+ * in *why. */
+int rt_gunzip(const unsigned char *in, size_t len, unsigned char **out,
+	size_t *outlen, const char **why);
 
 /* ---- rng.c: the one seeded generator, so runs repeat exactly ---- */
 
@@ -186,6 +201,9 @@ double rt_schedule_lr(RtSchedule sched, double lr, long e, long epochs,
 double rt_clip(rt_real *grad, size_t n, double max_norm);
 
 /* ---- ckpt.c: checkpoints ---- */
+
+/* The CRC-32 of gzip and PNG, continued from crc (0 to start). */
+uint32_t rt_crc32(uint32_t crc, const unsigned char *p, size_t n);
 
 int rt_ckpt_save(const char *path, const RtModel *m, const RtState *s,
 	char *err, size_t errlen);
@@ -275,7 +293,8 @@ typedef struct RtConfig {
 	long patience;          /* 0 for none */
 	const char *log_path, *plot_path, *save_path, *load_path;
 	const char *params_in, *params_out, *grad_out;
-	const char *eval_path, *predict_path, *out_path;
+	const char *eval_path, *eval_targets_path;
+	const char *predict_path, *out_path;
 	int quiet;
 	long every;
 } RtConfig;

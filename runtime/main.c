@@ -38,9 +38,9 @@ typedef struct Flag {
 
 static const Flag flags[] = {
 	{ "--data", "FILE", F_PATH, AT(data_path), 0, 0,
-	  "training examples: CSV, or inputs as .npy" },
+	  "training examples: CSV, or inputs as .npy or IDX" },
 	{ "--targets", "FILE", F_PATH, AT(targets_path), 0, 0,
-	  "targets as .npy, with --data X.npy" },
+	  "targets as .npy or IDX, with such --data" },
 	{ "--val", "FILE", F_PATH, AT(val_path), 0, 0,
 	  "validation examples (CSV or .npy)" },
 	{ "--val-targets", "FILE", F_PATH, AT(val_targets_path), 0, 0,
@@ -90,6 +90,8 @@ static const Flag flags[] = {
 	  "write the mean-loss gradient over --data; no training" },
 	{ "--eval", "FILE", F_PATH, AT(eval_path), 0, 0,
 	  "print loss and metrics on FILE" },
+	{ "--eval-targets", "FILE", F_PATH, AT(eval_targets_path), 0, 0,
+	  "targets of --eval, with .npy or IDX inputs" },
 	{ "--predict", "FILE", F_PATH, AT(predict_path), 0, 0,
 	  "write the output for each row of FILE as CSV" },
 	{ "--out", "FILE", F_PATH, AT(out_path), 0, 0,
@@ -278,6 +280,8 @@ check_flags(const RtModel *m, const RtConfig *c)
 			"--val-split X");
 	if (c->out_path && !c->predict_path)
 		usage_error("--out goes with --predict");
+	if (c->eval_targets_path && !c->eval_path)
+		usage_error("--eval-targets goes with --eval");
 	if (c->grad_out && !c->data_path)
 		usage_error("--grad-out needs --data");
 	if (c->predict_path && m->noutputs == 0)
@@ -377,8 +381,8 @@ load_data(Run *r)
 	if (c->val_path && rt_read_data(m, c->val_path, c->val_targets_path,
 	    1, &r->val, r->err, sizeof r->err))
 		return -1;
-	if (c->eval_path && rt_read_data(m, c->eval_path, NULL, 1, &r->eval,
-	    r->err, sizeof r->err))
+	if (c->eval_path && rt_read_data(m, c->eval_path, c->eval_targets_path,
+	    1, &r->eval, r->err, sizeof r->err))
 		return -1;
 	if (c->predict_path && rt_read_data(m, c->predict_path, NULL, 0,
 	    &r->pred, r->err, sizeof r->err))

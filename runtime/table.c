@@ -20,6 +20,16 @@ int
 rt_read_data(const RtModel *m, const char *path, const char *targets,
 	int want_targets, RtData *d, char *err, size_t errlen)
 {
+	int idx = !ends_with(path, ".npy") && !ends_with(path, ".csv") &&
+		rt_is_idx(path);
+
+	if (idx && want_targets && !targets) {
+		snprintf(err, errlen, "%s: an IDX file holds the inputs only; "
+			"give the labels' IDX file with --targets FILE", path);
+		return -1;
+	}
+	if (idx)
+		return rt_read_idx(m, path, targets, d, err, errlen);
 	if (ends_with(path, ".npy")) {
 		if (want_targets && !targets) {
 			snprintf(err, errlen, "%s: a .npy file holds the inputs "
@@ -30,7 +40,7 @@ rt_read_data(const RtModel *m, const char *path, const char *targets,
 		return rt_read_npy(m, path, targets, d, err, errlen);
 	}
 	if (targets) {
-		snprintf(err, errlen, "%s: --targets goes with .npy inputs; "
+		snprintf(err, errlen, "%s: --targets goes with .npy or IDX inputs; "
 			"a CSV row holds its own targets", targets);
 		return -1;
 	}

@@ -26,7 +26,7 @@
 
 #define STRICT "-std=c99 -pedantic -Wall -Wextra -Werror"
 
-enum { BATCH = 7, MAX_OUT = 1 << 16 };
+enum { BATCH = 7, MAX_OUT = 1 << 20 }; /* fashion.dl has 100k params */
 
 /* ---- helpers ---- */
 

@@ -463,7 +463,11 @@ object_vs_c(const char *path, const char *name)
 	write_inputs(l.m, dir, 0);
 	snprintf(input, sizeof input, "%s/grad.txt", dir);
 	snprintf(args, sizeof args, "grad %d", BATCH);
-	same_numbers(name, dir, args, input, 1e-5);
+	/* f32 rounding grows with the length of the sums: the backends group
+	 * a dot product's terms differently, and Fashion-MNIST's are 784 long
+	 * and summed over the batch again */
+	same_numbers(name, dir, args, input, l.m->param_size > 10000 ? 1e-4 :
+		1e-5);
 	for (int kind = 0; kind < 3; kind++) {
 		write_inputs(l.m, dir, kind);
 		snprintf(input, sizeof input, "%s/step%d.txt", dir, kind);

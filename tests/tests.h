@@ -36,6 +36,8 @@ TestList irtools_tests(void);
 struct IrModule;
 const char *ops_case(size_t k, int (**build)(struct IrModule *m));
 TestList llvm_tests(void);
+TestList idx_tests(void);
+TestList examples_tests(void);
 
 /* Runs a shell command; returns its exit status, and its combined output
  * in *out (malloc'd) when out is not NULL. */

@@ -5,34 +5,14 @@
  * seed and our own generator, so the file is the same on every machine.
  */
 #include <math.h>
-#include <stdint.h>
 #include <stdio.h>
 
-static uint64_t state = 20261204;
-
-static double
-uniform(void)
-{
-	uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	z ^= z >> 31;
-	return ((double)(z >> 11) + 0.5) / 9007199254740992.0;
-}
-
-/* Box-Muller: one standard normal from two uniforms. */
-static double
-normal(void)
-{
-	double u = uniform(), v = uniform();
-
-	return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
-}
+#include "rng.h"
 
 int
 main(void)
 {
+	rng_state = 20261204;
 	const int n = 400;
 
 	printf("x,y\n");
