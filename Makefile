@@ -107,6 +107,7 @@ polyfit: all
 		--log $(BUILD)/polyfit-loss.csv
 
 include tests/tests.mk
+include tests/fuzz/fuzz.mk
 
 clean:
-	rm -rf $(BUILD) build-clang
+	rm -rf $(BUILD) build-clang build-fuzz build-asan
