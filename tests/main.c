@@ -74,7 +74,7 @@ main(void)
 	TestList (*const lists[])(void) = {
 		frontend_tests, golden_tests, fuzz_tests, ops_tests,
 		grad_tests, random_tests, edge_tests, trainer_tests,
-		runtime_tests, embed_tests, torch_tests,
+		runtime_tests, embed_tests, torch_tests, harden_tests,
 	};
 	struct CMUnitTest *all = NULL;
 	size_t n = 0;

@@ -29,6 +29,7 @@ TestList runtime_tests(void);
 TestList golden_tests(void);
 TestList fuzz_tests(void);
 TestList embed_tests(void);
+TestList harden_tests(void);
 
 /* Runs a shell command; returns its exit status, and its combined output
  * in *out (malloc'd) when out is not NULL. */

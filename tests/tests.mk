@@ -5,7 +5,8 @@ TEST_SRC := tests/main.c tests/test_frontend.c tests/test_golden.c \
             tests/test_fuzz.c tests/test_grad.c tests/test_trainer.c \
             tests/test_ops.c tests/ir_build.c tests/test_runtime.c \
             tests/hand_models.c tests/test_torch.c tests/test_random.c \
-            tests/test_edges.c tests/test_embed.c
+            tests/test_edges.c tests/test_embed.c \
+            tests/test_harden.c
 TEST_CFLAGS := $(ALL_CFLAGS) -Iruntime -DDLRT_F64 \
             -DDLC_ROOT='"$(CURDIR)"' -DDLC_BUILD='"$(abspath $(BUILD))"'
 
