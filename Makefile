@@ -4,6 +4,8 @@
 #   make deps       install the Debian packages the build and tests need
 #   make polyfit    the main job: compile examples/polyfit.dl and train it
 #   make test       build and run the test suite
+#   make check-asan the suite with AddressSanitizer, UBSan and LeakSanitizer
+#   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (tests/fuzz/)
 #   make clean
 
 CC      ?= cc
@@ -18,7 +20,8 @@ GEN_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
            -Wno-unused-function -Wno-sign-compare $(CFLAGS) \
            -Ilexer -Iparser -Iir -I$(BUILD)/gen
 
-DEBIAN_PACKAGES := build-essential flex bison libcmocka-dev clang python3-torch
+DEBIAN_PACKAGES := build-essential flex bison libcmocka-dev clang python3-torch \
+           libclang-rt-14-dev
 
 COMPILER_SRC := lexer/source.c lexer/arena.c parser/parse.c parser/check.c \
            parser/typing.c parser/fn.c parser/shape.c parser/print.c \

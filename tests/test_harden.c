@@ -189,6 +189,39 @@ data_file(const char *name, char *buf, size_t n)
 	return -1;
 }
 
+/* Two million columns in one line (4 MB, made here rather than kept),
+ * then a line of four million empty fields (a header, being no numbers):
+ * each a one-line error. */
+static void
+wide_rows(const char *dir)
+{
+	size_t n = 2000000;
+	char *row = malloc(2 * n + 2), cmd[4096], *out;
+
+	for (size_t i = 0; i < n; i++)
+		row[2 * i] = '1', row[2 * i + 1] = ',';
+	row[2 * n - 1] = '\n';
+	snprintf(cmd, sizeof cmd, "%s/wide.csv", dir);
+	spit(cmd, row, 2 * n);
+	snprintf(cmd, sizeof cmd, "cd '%s' && ./model --data wide.csv --quiet "
+		"2>&1 >/dev/null", dir);
+	assert_int_equal(run_cmd(cmd, &out), 1);
+	assert_string_equal(out, "error: wide.csv:1: expected 3 columns, got "
+		"2000000\n");
+	free(out);
+	memset(row, ',', 2 * n);
+	row[2 * n - 1] = '\n';
+	snprintf(cmd, sizeof cmd, "%s/commas.csv", dir);
+	spit(cmd, row, 2 * n);
+	snprintf(cmd, sizeof cmd, "cd '%s' && ./model --data commas.csv "
+		"--quiet 2>&1 >/dev/null", dir);
+	assert_int_equal(run_cmd(cmd, &out), 1);
+	assert_string_equal(out, "error: commas.csv:1: header: expected 3 "
+		"columns, got 4000000\n");
+	free(out);
+	free(row);
+}
+
 static void
 test_bad_data(void **state)
 {
@@ -215,6 +248,7 @@ test_bad_data(void **state)
 	print_message("bad data files: %d/%d passed\n", passed, n);
 	assert_true(n >= 20);
 	assert_int_equal(passed, n);
+	wide_rows(dir);
 }
 
 /* ---- limits too large to keep as files ---- */
