@@ -9,6 +9,8 @@
 #   make test       build and run the test suite
 #   make update-golden   re-pin the golden IR of tests/ir (see below)
 #   make bench      benchmarks: docs/performance.md and docs/performance.svg
+#   make check-asan the suite with AddressSanitizer, UBSan and LeakSanitizer
+#   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (tests/fuzz/)
 #   make clean
 
 CC      ?= cc
@@ -24,7 +26,7 @@ GEN_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
            -Ilexer -Iparser -Iir -I$(BUILD)/gen
 
 DEBIAN_PACKAGES := build-essential flex bison libcmocka-dev clang graphviz \
-           python3 python3-torch libopenblas-dev llvm-19-dev
+           python3 python3-torch libopenblas-dev llvm-19-dev libclang-rt-14-dev
 
 # The LLVM backend and `dlc run` need LLVM 19's C API, found through
 # llvm-config-19.  Without it dlc builds with the C backend alone, and
@@ -230,6 +232,7 @@ examples/data/robust_train.csv: examples/data/gen_robust.c \
 	$(BUILD)/gen_robust $@ examples/data/robust_test.csv
 
 include tests/tests.mk
+include tests/fuzz/fuzz.mk
 
 clean:
-	rm -rf $(BUILD) build-clang
+	rm -rf $(BUILD) build-clang build-fuzz build-asan

@@ -87,7 +87,9 @@ emit_tables(const IrModule *m, FILE *f)
 	fprintf(f, "static const RtParam param_table[] = {\n");
 	for (int i = 0; i < m->nparams; i++) {
 		const IrParam *p = &m->params[i];
-		fprintf(f, "\t{ \"%s\", %d, {", p->name, p->type.rank);
+		fputs("\t{ \"", f);
+		cg_string_safe(f, p->name);
+		fprintf(f, "\", %d, {", p->type.rank);
 		for (int d = 0; d < p->type.rank; d++)
 			fprintf(f, " %d,", p->type.dim[d]);
 		fprintf(f, " 0 }, %ld, %ld },\n", p->offset,
@@ -96,9 +98,12 @@ emit_tables(const IrModule *m, FILE *f)
 	fprintf(f, "\t{ 0 }\n};\n\n");
 	fprintf(f, "/* name, columns, classes (0: real) */\n");
 	fprintf(f, "static const RtTarget targets[] = {\n");
-	for (int i = 0; i < m->ntargets; i++)
-		fprintf(f, "\t{ \"%s\", %ld, %d },\n", m->targets[i].name,
-			ir_numel(&m->targets[i].type), m->targets[i].nclasses);
+	for (int i = 0; i < m->ntargets; i++) {
+		fputs("\t{ \"", f);
+		cg_string_safe(f, m->targets[i].name);
+		fprintf(f, "\", %ld, %d },\n", ir_numel(&m->targets[i].type),
+			m->targets[i].nclasses);
+	}
 	fprintf(f, "\t{ 0 }\n};\n\n");
 }
 

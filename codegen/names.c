@@ -43,11 +43,13 @@ static const char *const taken[] = {
 
 /* Uppercase prefixes of the standard's macro families (errno's E..., the
  * <math.h>, <float.h>, <fenv.h>, <signal.h>, <locale.h>, <inttypes.h> and
- * <stdint.h> ones, POSIX's M_ constants). */
+ * <stdint.h> ones, POSIX's M_ constants), and those of dlrt.h and the
+ * -DDLRT_F32 or -DDLRT_F64 a trainer is compiled with. */
 static const char *const macro_prefixes[] = {
 	"FP_", "FE_", "LC_", "SIG", "M_", "FLT_", "DBL_", "LDBL_", "MATH_",
 	"PRI", "SCN", "INT", "UINT", "SEEK_", "EXIT_", "CLOCKS_", "TIME_",
 	"WCHAR_", "WINT_", "SIZE_", "PTRDIFF_", "ATOMIC_",
+	"DLRT", "RT_",      /* the trainer runtime's, beside the glue */
 };
 
 static int

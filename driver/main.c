@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -261,7 +262,28 @@ parse_args(Options *o, int argc, char **argv)
 		die("no input file (see dlc --help)%s", "");
 }
 
-/* The file name without directory and extension, as a C identifier. */
+/*
+ * Whether NAME's identifiers (NAME_params, NAME_SGD, the guard NAME_H, the
+ * header NAME.h) could meet the trainer runtime's (rt_, RT_, dlrt.h and
+ * its guard DLRT_H), which share the glue's translation unit.
+ */
+static int
+runtime_name(const char *s, size_t len)
+{
+	static const char *const ours[] = { "rt", "dlrt" };
+
+	for (size_t i = 0; i < sizeof ours / sizeof *ours; i++) {
+		size_t n = strlen(ours[i]);
+		if (len >= n && strncasecmp(s, ours[i], n) == 0 &&
+		    (len == n || s[n] == '_'))
+			return 1;
+	}
+	return 0;
+}
+
+/* The file name without directory and extension, as a C identifier; m_
+ * goes before one that would not start a C identifier or would meet the
+ * runtime's names. */
 static char *
 module_name(const char *path)
 {
@@ -272,7 +294,8 @@ module_name(const char *path)
 	base = base ? base + 1 : path;
 	len = strcspn(base, ".");
 	name = malloc(len + 3);
-	if (len == 0 || isdigit((unsigned char)base[0]))
+	if (len == 0 || isdigit((unsigned char)base[0]) ||
+	    runtime_name(base, len))
 		name[j++] = 'm', name[j++] = '_';
 	for (size_t i = 0; i < len; i++)
 		name[j++] = isalnum((unsigned char)base[i]) ? base[i] : '_';
@@ -848,6 +871,11 @@ main(int argc, char **argv)
 	if (o.name && !valid_name(o.name))
 		die("--name needs a C identifier of at most 48 characters, "
 			"not '%s'", o.name);
+	if (o.name && o.emit == EMIT_TRAINER &&
+	    runtime_name(o.name, strlen(o.name)))
+		die("--name=%s: a trainer may not be named rt or dlrt, or "
+			"start with rt_ or dlrt_ (in any case): the runtime's "
+			"names", o.name);
 	src = src_load(o.input);
 	if (!src)
 		die("cannot read %s", o.input);

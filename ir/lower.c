@@ -43,6 +43,7 @@ typedef struct Lower {
 	size_t table_cap;
 	long range;             /* the comprehension's length, 0 outside */
 	int failed;
+	int too_big;            /* a comprehension outgrew the limit */
 } Lower;
 
 static LV lower_expr(Lower *l, const Expr *e);
@@ -128,10 +129,25 @@ type_of(const Lower *l, const Shape *s, int varies, int batch)
 	return t;
 }
 
+/*
+ * The checker bounds every value of the program; only a comprehension's
+ * body, which holds all its indices at once (the range times the body's
+ * shape), can grow past that here.  The index itself (iota) is exempt, as
+ * a body that does not use it is folded in closed form.
+ */
 static int
 emit(Lower *l, IrOp op, int a, int b, int c, const IrType *t, Loc loc)
 {
-	return ir_emit(l->f, op, a, b, c, t, loc);
+	int id = ir_emit(l->f, op, a, b, c, t, loc);
+	long n = ir_numel(&l->f->v[id].type);
+
+	if (op != IR_iota && n > MAX_SIZE && !l->too_big) {
+		diag_error(l->p->src, loc, "this comprehension's body would "
+			"hold %ld elements at once (%ld indices); the limit is "
+			"%d", n, l->range, MAX_SIZE);
+		l->too_big = l->failed = 1;
+	}
+	return id;
 }
 
 static int

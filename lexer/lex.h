@@ -57,6 +57,13 @@ void arena_free(Arena *a);
  */
 enum { LEX_MAX_NESTING = 256 };
 
+/*
+ * Names may be this long.  Names reach the generated C as identifiers and
+ * quoted strings, through buffers sized for them; a longer one is refused
+ * rather than cut, since two cut names could become one.
+ */
+enum { LEX_MAX_NAME = 100 };
+
 /* Scanner state shared between the flex rules and the parser. */
 typedef struct LexState {
 	Source *src;

@@ -20,6 +20,11 @@
  */
 enum { MAX_RANK = 3 };
 
+/* The most elements one value may have, per example: the checker holds
+ * every declared and computed value to it, lowering a comprehension's
+ * body (which holds all its indices at once). */
+enum { MAX_SIZE = 1 << 26 };
+
 typedef struct Shape {
 	int rank;
 	int dim[MAX_RANK];

@@ -470,6 +470,23 @@ check_let(Checker *c, Decl *d)
 	}
 }
 
+/* The inputs (0), targets (1) or params (2) in all, within the limit;
+ * reported once, at the declaration that crosses it. */
+static void
+check_total(Checker *c, const Decl *d, int which)
+{
+	static const char *const what[] = { "inputs", "targets", "params" };
+	long before = c->total[which];
+
+	if (d->shape.rank < 0)
+		return;
+	c->total[which] += shape_size(d->shape);
+	if (before <= CHECK_MAX_TOTAL && c->total[which] > CHECK_MAX_TOTAL)
+		check_error(c, d->loc, "the %s would have %ld elements in all; "
+			"the limit is %d", what[which], c->total[which],
+			CHECK_MAX_TOTAL);
+}
+
 static void
 check_decl(Checker *c, Decl *d)
 {
@@ -477,6 +494,7 @@ check_decl(Checker *c, Decl *d)
 	case D_INPUT:
 		d->index = c->p->ninputs++;
 		check_dims(c, d);
+		check_total(c, d, 0);
 		break;
 	case D_TARGET:
 		d->index = c->p->ntargets++;
@@ -484,10 +502,12 @@ check_decl(Checker *c, Decl *d)
 			check_class_target(c, d);
 		else
 			check_dims(c, d);
+		check_total(c, d, 1);
 		break;
 	case D_PARAM:
 		d->index = c->p->nparams++;
 		check_dims(c, d);
+		check_total(c, d, 2);
 		check_init(c, d);
 		break;
 	case D_CONST:

@@ -15,14 +15,18 @@
  * Limits that keep any input, however hostile, small and quick to check.
  * CHECK_MAX_NEST bounds the checker's recursion through expressions and
  * inlined bodies together; CHECK_MAX_NODES bounds the tree that inlining
- * builds, since each call copies its function's body.
+ * builds, since each call copies its function's body.  CHECK_MAX_SIZE
+ * bounds every value, declared or computed, and CHECK_MAX_TOTAL all the
+ * params (or inputs, or targets) together, so that no size computed from
+ * them overflows and a trainer's buffers stay within memory.
  */
 enum {
 	CHECK_MAX_DIM = 1 << 20,
-	CHECK_MAX_SIZE = 1 << 26,
+	CHECK_MAX_SIZE = MAX_SIZE,
 	CHECK_MAX_NEST = 4000,
 	CHECK_MAX_NODES = 1 << 21,
 	CHECK_MAX_RANGE = 1000000000,
+	CHECK_MAX_TOTAL = 1 << 28,
 };
 
 /* A call being instantiated; site is NULL while checking a definition. */
@@ -47,6 +51,7 @@ typedef struct Checker {
 	int depth;              /* check_expr's recursion */
 	int too_deep, too_big;  /* each reported once */
 	long nodes;             /* expression nodes copied by inlining */
+	long total[3];          /* elements of the inputs, targets, params */
 } Checker;
 
 /* For "did you mean": the closest candidate within a small distance. */

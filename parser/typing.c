@@ -794,6 +794,14 @@ check_expr(Checker *c, Expr *e)
 	c->depth++;
 	ok = dispatch(c, e);
 	c->depth--;
+	if (ok && shape_size(e->shape) > CHECK_MAX_SIZE) {
+		/* broadcasting and outer products can outgrow every operand */
+		char buf[48];
+		check_error(c, e->loc, "this value would be %s, %ld elements; "
+			"the limit is %d", shape_str(e->shape, buf),
+			shape_size(e->shape), CHECK_MAX_SIZE);
+		ok = 0;
+	}
 	if (!ok)
 		e->shape.rank = -1;
 	return ok;

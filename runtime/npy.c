@@ -75,9 +75,9 @@ parse_descr(Npy *a, const char *v, char *err, size_t errlen)
 	a->size = atoi(v + 3);
 	if ((v[1] != '<' && v[1] != '|') || !((a->type == 'f' ||
 	    a->type == 'i') && (a->size == 4 || a->size == 8)))
-		return fail(err, errlen, a->path, "element type %.6s is not "
+		return fail(err, errlen, a->path, "element type '%.*s' is not "
 			"supported; expected float32, float64, int32 or int64",
-			v);
+			(int)strcspn(v + 1, "'\n") % 16, v + 1);
 	return 0;
 }
 
@@ -102,6 +102,10 @@ parse_shape(Npy *a, const char *v, char *err, size_t errlen)
 		if (end == v || errno)
 			return fail(err, errlen, a->path, "bad 'shape' in "
 				"header");
+		/* a product that wraps could pass for the right width */
+		if (dims > 0 && d != 0 && a->cols > SIZE_MAX / d)
+			return fail(err, errlen, a->path, "shape too large for "
+				"its data");
 		if (dims == 0)
 			a->rows = (size_t)d;
 		else

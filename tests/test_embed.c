@@ -737,7 +737,7 @@ test_embed_example(void **state)
 {
 	const char *dir = scratch_dir("embed-example");
 	char cmd[4096], *out;
-	double first, last;
+	double first = 0, last = 0;
 	(void)state;
 
 	snprintf(cmd, sizeof cmd, "make -s -C '%s/examples/embed' DLC='%s/dlc' CFLAGS='-std=c99 "

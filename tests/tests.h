@@ -38,6 +38,7 @@ const char *ops_case(size_t k, int (**build)(struct IrModule *m));
 TestList llvm_tests(void);
 TestList idx_tests(void);
 TestList examples_tests(void);
+TestList harden_tests(void);
 
 /* Runs a shell command; returns its exit status, and its combined output
  * in *out (malloc'd) when out is not NULL. */
