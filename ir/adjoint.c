@@ -5,7 +5,9 @@
  * adjoint, and `dx += ...` a contribution passed to grad_accum(), which
  * undoes broadcasting and reconciles the batch axis.  Products of an
  * adjoint and a partial go through back_mul() so that strong zeros hold.
- * Rules copy the value (grad_value) because emitting may move the array.
+ * Rules copy the value (grad_value) because emitting may move the array,
+ * and name each emitted value before passing it on: C leaves the order of
+ * a call's arguments open, and the IR must not depend on the compiler.
  *
  * Conventions at kinks, stated once: relu'(0) = 0, abs'(0) = 0, and where
  * max or min ties (element-wise or in a reduction), the adjoint is split
@@ -244,15 +246,17 @@ grad_pow(GradCtx *g, int id)
 	int dpow = back_mul(g, X(1), emit2(g, IR_pow, X(0), ym1));
 
 	chain(g, id, X(0), dpow);
-	grad_accum(g, X(1), back_mul(g, back_mul(g, DZ, id),
-		emit1(g, IR_log, X(0))));
+	int dzz = back_mul(g, DZ, id);
+	int log_x = emit1(g, IR_log, X(0));
+	grad_accum(g, X(1), back_mul(g, dzz, log_x));
 }
 
 /* The share of x in max(x, y) or min(x, y): 1, 0, or 1/2 at a tie. */
 static int
 tie_share(GradCtx *g, IrOp wins, int x, int y)
 {
-	int half = emit2(g, IR_mul, back_const(g, 0.5), emit2(g, IR_eq, x, y));
+	int half_c = back_const(g, 0.5);
+	int half = emit2(g, IR_mul, half_c, emit2(g, IR_eq, x, y));
 
 	return emit2(g, IR_add, emit2(g, wins, x, y), half);
 }
@@ -432,8 +436,9 @@ grad_rlse(GradCtx *g, int id)
 	IrType t = grad_value(g, X(0)).type;
 	int shifted = emit2(g, IR_sub, X(0), spread_along(g, id, z.axis, t));
 
-	grad_accum(g, X(0), back_mul(g, spread_along(g, DZ, z.axis, t),
-		emit1(g, IR_exp, shifted)));
+	int dz = spread_along(g, DZ, z.axis, t);
+	int share = emit1(g, IR_exp, shifted);
+	grad_accum(g, X(0), back_mul(g, dz, share));
 }
 
 /* z = softmax x: dx += z (dz - sum(dz z)) along axis */

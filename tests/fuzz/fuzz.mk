@@ -14,7 +14,7 @@ FUZZ_BUILD   := build-fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
                 -fsanitize=fuzzer-no-link
-FUZZ_TARGETS ?= compile csv npy json ckpt
+FUZZ_TARGETS ?= compile dlir csv npy json ckpt
 FUZZ_SECONDS ?= 10
 # -timeout: an input that takes this long is a hang; the memory limit is
 # the budget a tiny input may not exceed.
@@ -50,6 +50,8 @@ fuzz: fuzz-build
 		if [ $$t = compile ]; then seeds=$(FUZZ_BUILD)/seeds-compile; \
 			mkdir -p $$seeds; cp examples/*.dl tests/diag/*.dl \
 			tests/bad/*.dl $$seeds/ 2>/dev/null || true; fi; \
+		if [ $$t = dlir ]; then seeds=$(FUZZ_BUILD)/seeds-dlir; \
+			mkdir -p $$seeds; cp tests/ir/*.ir $$seeds/; fi; \
 		regress=tests/fuzz/regress/$$t; \
 		if [ -d $$regress ] && ls $$regress/* >/dev/null 2>&1; then \
 			echo "== fuzz-$$t: replaying $$regress"; \

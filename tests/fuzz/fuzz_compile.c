@@ -55,8 +55,8 @@ compile(void *arg)
 				CG_F32, .src = src, .input_grad = j->size % 3 == 0 };
 			m->wrt_inputs = co.input_grad;
 			m->path = "fuzz.dl";
-			if (!ir_optimise(m, (int)(j->size / 2 % 4), ir_no_hook,
-			    NULL))
+			if (!ir_optimise(m, (int)(j->size / 2 % 4), 0,
+			    ir_no_hook, NULL))
 				emit_all(m, &co);
 			ir_module_free(m);
 		}
