@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <llvm-c/ErrorHandling.h>
 #include <llvm-c/Analysis.h>
 #include <llvm-c/BitWriter.h>
 #include <llvm-c/Error.h>
@@ -77,6 +78,16 @@ copy_message(const char *s)
  * (features are then that CPU's own; "native" is the host); --target
  * names another triple, for which the CPU is "generic" unless given.
  */
+/* LLVM stops the process on errors it cannot recover from, such as a
+ * CPU it does not know; say so as dlc does, not as an abort. */
+static void
+llvm_fatal(const char *reason)
+{
+	fprintf(stderr, "dlc: error: LLVM cannot generate this code: %s "
+		"(check --cpu and --target)\n", reason);
+	exit(2);
+}
+
 static int
 make_target(const CgLlvmOptions *lo, Target *t)
 {
@@ -106,6 +117,7 @@ make_target(const CgLlvmOptions *lo, Target *t)
 		t->cpu = copy_message(native ? "generic" : lo->cpu);
 		t->features = copy_message("");
 	}
+	LLVMInstallFatalErrorHandler(llvm_fatal);
 	t->tm = LLVMCreateTargetMachine(target, t->triple, t->cpu,
 		t->features, levels[lo->level & 3], LLVMRelocPIC,
 		LLVMCodeModelDefault);

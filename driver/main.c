@@ -108,6 +108,28 @@ die(const char *fmt, const char *arg)
 	exit(2);
 }
 
+/* die() with the reason the last system call gave. */
+static void
+die_errno(const char *fmt, const char *arg)
+{
+	int err = errno;
+
+	fprintf(stderr, "dlc: error: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, ": %s\n", strerror(err));
+	exit(2);
+}
+
+/* Whether two paths name one existing file. */
+static int
+same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+		sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 /* snprintf into a path buffer; a path that does not fit is an error. */
 static void
 path_printf(char *buf, size_t n, const char *fmt, ...)
@@ -614,9 +636,15 @@ from_program(const Options *o, Source *src, Arena *arena, const char *name)
 		return NULL;
 	if (o->emit == EMIT_AST)
 		parse_print_ast(p);
-	if (o->emit == EMIT_AST || o->emit == EMIT_CHECK)
+	if (o->emit == EMIT_AST)
 		return NULL;
-	return ir_lower(p, name);
+	/* --check lowers too: some programs check but cannot be lowered */
+	IrModule *m = ir_lower(p, name);
+	if (o->emit == EMIT_CHECK) {
+		ir_module_free(m);
+		return NULL;
+	}
+	return m;
 }
 
 /* A .dlir file read back; *stage says how far it had gone. */
@@ -854,6 +882,9 @@ settle_backend(Options *o)
 	if (o->run && o->llvm.triple)
 		die("dlc run compiles for this machine; --target is for "
 			"--emit=llvm, bc and obj%s", "");
+	if (o->emit == EMIT_TRAINER && o->llvm.triple)
+		die("a trainer runs on this machine; --target is for "
+			"--emit=llvm, bc and obj%s", "");
 	o->llvm.level = o->pipeline.level;
 }
 
@@ -868,6 +899,8 @@ main(int argc, char **argv)
 	o.run = argc > 1 && strcmp(argv[1], "run") == 0;
 	parse_args(&o, argc - o.run, argv + o.run);
 	settle_backend(&o);
+	if (o.output && same_file(o.output, o.input))
+		die("-o %s would overwrite the model itself", o.output);
 	if (o.name && !valid_name(o.name))
 		die("--name needs a C identifier of at most 48 characters, "
 			"not '%s'", o.name);
@@ -878,7 +911,7 @@ main(int argc, char **argv)
 			"names", o.name);
 	src = src_load(o.input);
 	if (!src)
-		die("cannot read %s", o.input);
+		die_errno("cannot read %s", o.input);
 	status = compile_on_big_stack(&o, src);
 	if (src->nerrors > src->max_errors)
 		fprintf(stderr, "%s: %d errors in all; only the first %d are "

@@ -43,6 +43,7 @@ typedef struct Lower {
 	size_t table_cap;
 	long range;             /* the comprehension's length, 0 outside */
 	int failed;
+	Loc failed_at;
 	int too_big;            /* a comprehension outgrew the limit */
 } Lower;
 
@@ -104,8 +105,12 @@ bound(Lower *l, const Decl *d)
 static LV
 fail(Lower *l, Loc loc, const char *what)
 {
-	diag_error(l->p->src, loc, "%s is not supported yet", what);
+	/* an inlined function lowers once per call: say it once */
+	if (!l->failed || loc.line != l->failed_at.line ||
+	    loc.col != l->failed_at.col)
+		diag_error(l->p->src, loc, "%s is not supported yet", what);
 	l->failed = 1;
+	l->failed_at = loc;
 	return (LV){ ir_const(l->f, 0, loc), 0 };
 }
 

@@ -17,13 +17,15 @@ static double
 product_cost(const IrFunc *f, const IrValue *v)
 {
 	const IrType *a = &f->v[v->arg[0]].type, *b = &f->v[v->arg[1]].type;
+
+	/* [m] x [n]; summed over the batch, each product is also added */
+	if (v->op == IR_outer) {
+		double mn = (double)a->dim[0] * b->dim[0];
+		return v->type.batched ? mn : 2 * mn;
+	}
 	double m = a->rank == 2 ? a->dim[0] : 1;
 	double k = a->rank ? a->dim[a->rank - 1] : 1;
-	double n = b->rank == 2 ? b->dim[1] : v->op == IR_outer ? b->dim[0] : 1;
-
-	/* an outer product summed over the batch also adds */
-	if (v->op == IR_outer)
-		return v->type.batched ? m * n : 2 * m * n;
+	double n = b->rank == 2 ? b->dim[1] : 1;
 	return 2 * m * k * n;
 }
 

@@ -1,9 +1,11 @@
 /*
  * source.c - loading source text and printing diagnostics that quote it.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lex.h"
 
@@ -27,10 +29,16 @@ src_load(const char *path)
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
+	struct stat st;
 	Source *src;
 
 	if (!f)
 		return NULL;
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		errno = EISDIR;
+		return NULL;
+	}
 	for (;;) {
 		if (len == cap) {
 			cap = cap ? cap * 2 : 4096;

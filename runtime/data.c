@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "dlrt.h"
 
@@ -27,6 +28,14 @@ typedef struct Reader {
 	double *row;
 } Reader;
 
+static int
+is_directory(FILE *f)
+{
+	struct stat st;
+
+	return fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 /* The whole file, NUL-terminated; NULL with errno set on failure. */
 char *
 rt_slurp(const char *path, size_t *len)
@@ -38,6 +47,11 @@ rt_slurp(const char *path, size_t *len)
 	*len = 0;
 	if (!f)
 		return NULL;
+	if (is_directory(f)) {
+		fclose(f);
+		errno = EISDIR;
+		return NULL;
+	}
 	for (;;) {
 		if (*len + 1 >= cap) {
 			cap = cap ? 2 * cap : 1 << 16;
@@ -200,6 +214,12 @@ parse_row(Reader *r, long lineno, char *line)
 			field_text(p, len < 40 ? len : 40, text, sizeof text);
 			return fail(r, lineno, "column %d: '%s' is not a "
 				"finite number", c + 1, text);
+		}
+		if (!isfinite((rt_real)r->row[c])) {
+			field_text(p, len < 40 ? len : 40, text, sizeof text);
+			return fail(r, lineno, "column %d: '%s' is out of range "
+				"for %s", c + 1, text, sizeof(rt_real) == 4 ?
+				"f32" : "f64");
 		}
 		p = comma ? comma + 1 : p + len;
 	}

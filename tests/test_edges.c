@@ -178,6 +178,25 @@ static const Warning warnings[] = {
 	  "" },
 };
 
+/* --check also lowers, so what lowering refuses is an error there too,
+ * given once. */
+static void
+test_check_lowers(void **state)
+{
+	(void)state;
+	char *err;
+	int status = run_dlc_on_text("param k[6] = 0\ninput x\ntarget y\n"
+		"loss sum(sum(k[i] * x for j in 0..2) for i in 0..5) - y\n",
+		"--check", &err);
+
+	assert_string_equal(err, "t.dl:4:10: error: a comprehension inside "
+		"a comprehension is not supported yet\n"
+		"  loss sum(sum(k[i] * x for j in 0..2) for i in 0..5) - y\n"
+		"           ^~~\n");
+	assert_int_equal(status, 1);
+	free(err);
+}
+
 /* --warn-nan warns exactly where a partial can be infinite and the sign
  * analysis cannot rule it out, and nowhere else. */
 static void
@@ -203,6 +222,7 @@ edge_tests(void)
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_large_f32),
 		cmocka_unit_test(test_warn_nan),
+		cmocka_unit_test(test_check_lowers),
 	};
 	return (TestList){ tests, sizeof tests / sizeof tests[0] };
 }

@@ -638,6 +638,7 @@ test_llvm_flag_errors(void **state)
 		{ "--emit=llvm --backend=c", "needs the LLVM backend" },
 		{ "--backend=fortran", "unknown backend 'fortran'" },
 		{ "--emit=obj --target=no-such-thing", "unknown target" },
+		{ "--emit=obj --cpu=nosuchcpu", "LLVM cannot generate this code" },
 	};
 	char cmd[4096], *out;
 	(void)state;

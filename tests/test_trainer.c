@@ -176,6 +176,7 @@ static const BadData bad_data[] = {
 	{ "", ": empty file" },
 	{ "\n\n", ": empty file" },
 	{ "x,y\n", ": no data rows" },
+	{ "x,y\n1,1e39\n", ":2: column 2: '1e39' is out of range for f32" },
 };
 
 static void
@@ -304,11 +305,39 @@ test_predict_matches_interpreter(void **state)
 	arena_free(arena);
 }
 
+/* Mistakes on dlc's own command line that a newcomer made: each refused
+ * with a message, nothing overwritten, nothing crashed. */
+static void
+test_command_line_mistakes(void **state)
+{
+	(void)state;
+	const char *dir = scratch_dir("cli-mistakes");
+	char cmd[4096], *out;
+
+	snprintf(cmd, sizeof cmd, "cd '%s' && cp '%s/examples/polyfit.dl' m.dl"
+		" && '%s/dlc' m.dl -o m.dl 2>&1; cmp -s m.dl '%s/examples/"
+		"polyfit.dl' && echo intact", dir, DLC_ROOT, DLC_BUILD, DLC_ROOT);
+	run_cmd(cmd, &out);
+	assert_non_null(strstr(out, "-o m.dl would overwrite the model"));
+	assert_non_null(strstr(out, "intact"));
+	free(out);
+	snprintf(cmd, sizeof cmd, "'%s/dlc' '%s' 2>&1", DLC_BUILD, dir);
+	assert_int_equal(run_cmd(cmd, &out), 2);
+	assert_non_null(strstr(out, "Is a directory"));
+	free(out);
+	snprintf(cmd, sizeof cmd, "cd '%s' && '%s/dlc' --target=aarch64-linux-gnu"
+		" m.dl -o t 2>&1", dir, DLC_BUILD);
+	assert_int_equal(run_cmd(cmd, &out), 2);
+	assert_non_null(strstr(out, "--target is for --emit=llvm"));
+	free(out);
+}
+
 TestList
 trainer_tests(void)
 {
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_polyfit_trains),
+		cmocka_unit_test(test_command_line_mistakes),
 		cmocka_unit_test(test_predict_matches_interpreter),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_resume_and_json),
