@@ -34,6 +34,10 @@ void cg_emit_glue(const IrModule *m, const CgOptions *o, FILE *out);
  * carry (RtModel.hash), for `dlc run`'s in-process descriptor too. */
 uint64_t cg_model_hash(const IrModule *m);
 
+/* kernels.c: the generated GEMM and transpose routines, as templates. */
+extern const char cg_gemm_source[];
+extern const char cg_transpose_source[];
+
 /* plan.c: where each value of one generated function lives.  buf[id] is
  * the value's buffer (-1 when it is read in place or not live); buffer k
  * starts at off_b[k] * batch + off_c[k] elements into the workspace. */
