@@ -120,6 +120,14 @@ die_errno(const char *fmt, const char *arg)
 	exit(2);
 }
 
+static int
+is_directory(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 /* Whether two paths name one existing file. */
 static int
 same_file(const char *a, const char *b)
@@ -901,6 +909,8 @@ main(int argc, char **argv)
 	settle_backend(&o);
 	if (o.output && same_file(o.output, o.input))
 		die("-o %s would overwrite the model itself", o.output);
+	if (o.output && o.emit == EMIT_TRAINER && is_directory(o.output))
+		die("-o %s is a directory; a trainer is one file", o.output);
 	if (o.name && !valid_name(o.name))
 		die("--name needs a C identifier of at most 48 characters, "
 			"not '%s'", o.name);

@@ -566,8 +566,10 @@ outputs(Run *r, int trained)
 		return -1;
 	if (r->c.predict_path && predict(r))
 		return -1;
+	/* the parameters are the result, unless another output is, or a
+	 * large model's were just written with --params-out */
 	if (trained && !r->c.eval_path && !(r->c.predict_path &&
-	    !r->c.out_path))
+	    !r->c.out_path) && !(r->c.params_out && r->m->nparams > 100))
 		print_params(r->m, r->s.params);
 	return 0;
 }

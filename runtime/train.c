@@ -284,6 +284,10 @@ rt_train(const RtModel *m, const RtConfig *c, const RtData *train,
 	}
 	if (c->epochs > s->epoch)
 		total = (size_t)(c->epochs - s->epoch) * train->n - s->pos;
+	else if (!c->quiet)
+		fprintf(stderr, "note: the loaded state is at epoch %ld and "
+			"--epochs is %ld: nothing left to train\n", s->epoch,
+			c->epochs);
 	rt_progress_init(&t.prog, stderr, c->quiet, c->every, total);
 	for (long e = s->epoch + 1; e <= c->epochs && stop == RT_DONE; e++) {
 		stop = epoch(&t, e);

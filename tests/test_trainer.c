@@ -325,10 +325,33 @@ test_command_line_mistakes(void **state)
 	assert_int_equal(run_cmd(cmd, &out), 2);
 	assert_non_null(strstr(out, "Is a directory"));
 	free(out);
+	snprintf(cmd, sizeof cmd, "cd '%s' && '%s/dlc' m.dl -o . 2>&1", dir,
+		DLC_BUILD);
+	assert_int_equal(run_cmd(cmd, &out), 2);
+	assert_non_null(strstr(out, "-o . is a directory"));
+	free(out);
 	snprintf(cmd, sizeof cmd, "cd '%s' && '%s/dlc' --target=aarch64-linux-gnu"
 		" m.dl -o t 2>&1", dir, DLC_BUILD);
 	assert_int_equal(run_cmd(cmd, &out), 2);
 	assert_non_null(strstr(out, "--target is for --emit=llvm"));
+	free(out);
+}
+
+/* Resuming a run that is already past --epochs says so. */
+static void
+test_resume_past_the_end(void **state)
+{
+	(void)state;
+	const char *bin = polyfit_trainer();
+	char cmd[4096], *out;
+
+	snprintf(cmd, sizeof cmd, "cd '%s/..' && '%s' --data '%s/examples/"
+		"data/polyfit.csv' --epochs 4 --quiet --save past.ckpt >/dev/null "
+		"&& '%s' --data '%s/examples/data/polyfit.csv' --load past.ckpt "
+		"--epochs 2 2>&1", bin, bin, DLC_ROOT, bin, DLC_ROOT);
+	assert_int_equal(run_cmd(cmd, &out), 0);
+	assert_non_null(strstr(out, "note: the loaded state is at epoch 4 and "
+		"--epochs is 2: nothing left to train"));
 	free(out);
 }
 
@@ -338,6 +361,7 @@ trainer_tests(void)
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_polyfit_trains),
 		cmocka_unit_test(test_command_line_mistakes),
+		cmocka_unit_test(test_resume_past_the_end),
 		cmocka_unit_test(test_predict_matches_interpreter),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_resume_and_json),
