@@ -933,35 +933,15 @@ emit_body(Emitter *e, const char *live, const int *roots, int nroots)
 }
 
 /* The generated functions: what each computes, as roots of the IR. */
-typedef enum Entry { LOSS, LOSS_GRAD, LOSS_GRAD_INPUTS, PREDICT, NENTRIES } Entry;
+
 
 static int
-roots_of(const IrModule *m, Entry which, int *root)
-{
-	const IrFunc *f = &m->fn;
-	int n = 0;
-
-	if (which == PREDICT) {
-		root[n++] = f->output;
-		return n;
-	}
-	root[n++] = f->loss;
-	for (int i = 0; which != LOSS && i < m->nparams; i++)
-		if (f->grad[i] >= 0)
-			root[n++] = f->grad[i];
-	for (int i = 0; which == LOSS_GRAD_INPUTS && i < m->ninputs; i++)
-		if (f->input_grad[i] >= 0)
-			root[n++] = f->input_grad[i];
-	return n;
-}
-
-static int
-exists(const IrModule *m, Entry which)
+exists(const IrModule *m, CgEntry which)
 {
 	switch (which) {
-	case LOSS_GRAD_INPUTS:
+	case CG_LOSS_GRAD_INPUTS:
 		return m->fn.input_grad != NULL;
-	case PREDICT:
+	case CG_PREDICT:
 		return m->fn.output >= 0;
 	default:
 		return 1;
@@ -970,12 +950,12 @@ exists(const IrModule *m, Entry which)
 
 /* Plans, declares and emits the values that `which` needs. */
 static void
-emit_entry_body(Emitter *e, Entry which)
+emit_entry_body(Emitter *e, CgEntry which)
 {
 	const IrFunc *f = &e->m->fn;
 	int *root = malloc(((size_t)e->m->nparams + e->m->ninputs + 2) *
 		sizeof *root);
-	int nroots = roots_of(e->m, which, root);
+	int nroots = cg_entry_roots(e->m, which, root);
 	char *live = malloc((size_t)f->n + 1);
 
 	ir_live(f, root, nroots, live);
@@ -1021,24 +1001,24 @@ write_input_grad(Emitter *e, int i)
 }
 
 static void
-emit_signature(Emitter *e, Entry which)
+emit_signature(Emitter *e, CgEntry which)
 {
 	const char *n = e->m->name, *r = e->real;
 
 	switch (which) {
-	case LOSS:
+	case CG_LOSS:
 		out(e, "\n%s\n%s_loss(const %s_params *restrict p,\n"
 		       "\tconst %s *restrict inputs, const %s *restrict targets,\n"
 		       "\tsize_t batch, void *restrict workspace)\n{\n",
 		       r, n, n, r, r);
 		break;
-	case LOSS_GRAD:
+	case CG_LOSS_GRAD:
 		out(e, "\n%s\n%s_loss_grad(const %s_params *restrict p,\n"
 		       "\t%s_params *restrict grad, const %s *restrict inputs,\n"
 		       "\tconst %s *restrict targets, size_t batch,\n"
 		       "\tvoid *restrict workspace)\n{\n", r, n, n, n, r, r);
 		break;
-	case LOSS_GRAD_INPUTS:
+	case CG_LOSS_GRAD_INPUTS:
 		out(e, "\n%s\n%s_loss_grad_inputs(const %s_params *restrict p,\n"
 		       "\t%s_params *restrict grad, %s *restrict dinputs,\n"
 		       "\tconst %s *restrict inputs, const %s *restrict targets,\n"
@@ -1056,25 +1036,25 @@ emit_signature(Emitter *e, Entry which)
 
 /* One public function: signature, body, then its results. */
 static void
-emit_entry(Emitter *e, Entry which)
+emit_entry(Emitter *e, CgEntry which)
 {
 	const IrModule *m = e->m;
 	char res[REF_MAX];
 
 	emit_signature(e, which);
 	out(e, "\t(void)p, (void)inputs;\n");
-	if (which != PREDICT)
+	if (which != CG_PREDICT)
 		out(e, "\t(void)targets;\n");
-	if (which == PREDICT && m->fn.output < 0) {
+	if (which == CG_PREDICT && m->fn.output < 0) {
 		out(e, "\t(void)out, (void)batch, (void)workspace;\n}\n");
 		return;
 	}
 	emit_entry_body(e, which);
-	for (int i = 0; which != LOSS && which != PREDICT && i < m->nparams; i++)
+	for (int i = 0; which != CG_LOSS && which != CG_PREDICT && i < m->nparams; i++)
 		write_grad(e, i);
-	for (int i = 0; which == LOSS_GRAD_INPUTS && i < m->ninputs; i++)
+	for (int i = 0; which == CG_LOSS_GRAD_INPUTS && i < m->ninputs; i++)
 		write_input_grad(e, i);
-	if (which == PREDICT) {
+	if (which == CG_PREDICT) {
 		long size = ir_numel(&m->fn.v[m->fn.output].type);
 		ref(e, m->fn.output, "b", "i", res);
 		out(e, "\tfor (size_t b = 0; b < batch; b++)\n");
@@ -1096,11 +1076,11 @@ cg_workspace(const IrModule *m, long *size_b, long *size_c)
 	char *live = malloc((size_t)f->n + 1);
 
 	*size_b = *size_c = 0;
-	for (Entry w = 0; w < NENTRIES; w++) {
+	for (CgEntry w = 0; w < CG_NENTRIES; w++) {
 		CgPlan p;
 		if (!exists(m, w))
 			continue;
-		int n = roots_of(m, w, root);
+		int n = cg_entry_roots(m, w, root);
 		ir_live(f, root, n, live);
 		cg_plan(f, live, root, n, &p);
 		*size_b = p.size_b > *size_b ? p.size_b : *size_b;
@@ -1140,10 +1120,10 @@ any_live(const IrModule *m, int (*test)(const IrModule *m, int id))
 	char *live = malloc((size_t)m->fn.n + 1);
 	int found = 0;
 
-	for (Entry w = 0; w < NENTRIES && !found; w++) {
+	for (CgEntry w = 0; w < CG_NENTRIES && !found; w++) {
 		if (!exists(m, w))
 			continue;
-		ir_live(&m->fn, root, roots_of(m, w, root), live);
+		ir_live(&m->fn, root, cg_entry_roots(m, w, root), live);
 		for (int id = 0; id < m->fn.n && !found; id++)
 			found = live[id] && test(m, id);
 	}
@@ -1178,8 +1158,8 @@ cg_emit_source(const IrModule *m, const CgOptions *o, FILE *f)
 		cg_template(f, cg_gemm_source, m->name);
 	if (any_live(m, is_pack))
 		cg_template(f, cg_transpose_source, m->name);
-	for (Entry w = 0; w < NENTRIES; w++)
-		if (exists(m, w) || w == PREDICT)
+	for (CgEntry w = 0; w < CG_NENTRIES; w++)
+		if (exists(m, w) || w == CG_PREDICT)
 			emit_entry(&e, w);
 	free(e.line_start);
 	free(e.fused);

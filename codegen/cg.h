@@ -34,6 +34,14 @@ void cg_emit_glue(const IrModule *m, const CgOptions *o, FILE *out);
  * carry (RtModel.hash), for `dlc run`'s in-process descriptor too. */
 uint64_t cg_model_hash(const IrModule *m);
 
+/* plan.c: the public functions every backend emits, and the IR roots each
+ * computes (fills root, returns how many). */
+typedef enum CgEntry {
+	CG_LOSS, CG_LOSS_GRAD, CG_LOSS_GRAD_INPUTS, CG_PREDICT, CG_NENTRIES
+} CgEntry;
+
+int cg_entry_roots(const IrModule *m, CgEntry which, int *root);
+
 /* kernels.c: the generated GEMM and transpose routines, as templates. */
 extern const char cg_gemm_source[];
 extern const char cg_transpose_source[];

@@ -969,27 +969,7 @@ static const EmitFn emit_fns[IR_NOPS] = {
 
 /* ---- the public functions ---- */
 
-typedef enum Entry { LOSS, LOSS_GRAD, LOSS_GRAD_INPUTS, PREDICT, NENTRIES } Entry;
 
-static int
-roots_of(const IrModule *m, Entry which, int *root)
-{
-	const IrFunc *f = &m->fn;
-	int n = 0;
-
-	if (which == PREDICT) {
-		root[n++] = f->output;
-		return n;
-	}
-	root[n++] = f->loss;
-	for (int i = 0; which != LOSS && i < m->nparams; i++)
-		if (f->grad[i] >= 0)
-			root[n++] = f->grad[i];
-	for (int i = 0; which == LOSS_GRAD_INPUTS && i < m->ninputs; i++)
-		if (f->input_grad[i] >= 0)
-			root[n++] = f->input_grad[i];
-	return n;
-}
 
 /* The buffers of the plan, each a pointer into the workspace. */
 static void
@@ -1008,12 +988,12 @@ declare_buffers(Lv *l, LLVMValueRef ws)
 
 /* Plans the buffers for `which`, then emits its live values in order. */
 static void
-emit_body(Lv *l, Entry which, LLVMValueRef ws)
+emit_body(Lv *l, CgEntry which, LLVMValueRef ws)
 {
 	const IrFunc *f = &l->m->fn;
 	int *root = malloc(((size_t)l->m->nparams + l->m->ninputs + 2) *
 		sizeof *root);
-	int nroots = roots_of(l->m, which, root);
+	int nroots = cg_entry_roots(l->m, which, root);
 	char *live = malloc((size_t)f->n + 1);
 
 	ir_live(f, root, nroots, live);
@@ -1075,15 +1055,15 @@ write_outputs(Lv *l)
 
 /* The C API's parameter names, so the .ll reads like the header. */
 static void
-name_params(LLVMValueRef fn, Entry which)
+name_params(LLVMValueRef fn, CgEntry which)
 {
-	static const char *const names[NENTRIES][8] = {
-		[LOSS] = { "p", "inputs", "targets", "batch", "workspace" },
-		[LOSS_GRAD] = { "p", "grad", "inputs", "targets", "batch",
+	static const char *const names[CG_NENTRIES][8] = {
+		[CG_LOSS] = { "p", "inputs", "targets", "batch", "workspace" },
+		[CG_LOSS_GRAD] = { "p", "grad", "inputs", "targets", "batch",
 			"workspace" },
-		[LOSS_GRAD_INPUTS] = { "p", "grad", "dinputs", "inputs",
+		[CG_LOSS_GRAD_INPUTS] = { "p", "grad", "dinputs", "inputs",
 			"targets", "batch", "workspace" },
-		[PREDICT] = { "p", "inputs", "batch", "out", "workspace" },
+		[CG_PREDICT] = { "p", "inputs", "batch", "out", "workspace" },
 	};
 
 	for (unsigned k = 0; names[which][k]; k++)
@@ -1093,7 +1073,7 @@ name_params(LLVMValueRef fn, Entry which)
 
 /* The signature of `which`, its arguments bound to l's fields. */
 static void
-declare_entry(Lv *l, Entry which, LLVMValueRef *ws)
+declare_entry(Lv *l, CgEntry which, LLVMValueRef *ws)
 {
 	static const char *const names[] = { "loss", "loss_grad",
 		"loss_grad_inputs", "predict" };
@@ -1102,52 +1082,52 @@ declare_entry(Lv *l, Entry which, LLVMValueRef *ws)
 	char name[128];
 
 	t[n++] = P;                     /* p */
-	if (which == LOSS_GRAD || which == LOSS_GRAD_INPUTS)
+	if (which == CG_LOSS_GRAD || which == CG_LOSS_GRAD_INPUTS)
 		t[n++] = P;             /* grad */
-	if (which == LOSS_GRAD_INPUTS)
+	if (which == CG_LOSS_GRAD_INPUTS)
 		t[n++] = P;             /* dinputs */
 	t[n++] = P;                     /* inputs */
-	if (which != PREDICT)
+	if (which != CG_PREDICT)
 		t[n++] = P;             /* targets */
 	t[n++] = S;                     /* batch */
-	if (which == PREDICT)
+	if (which == CG_PREDICT)
 		t[n++] = P;             /* out */
 	t[n++] = P;                     /* workspace */
 	snprintf(name, sizeof name, "%s_%s", l->m->name, names[which]);
-	LLVMValueRef fn = lv_function(l, name, which == PREDICT ? l->voidt :
+	LLVMValueRef fn = lv_function(l, name, which == CG_PREDICT ? l->voidt :
 		l->real, t, n, 1);
 	int k = 0;
 	name_params(fn, which);
 	l->p = LLVMGetParam(fn, (unsigned)k++);
-	l->grad = which == LOSS_GRAD || which == LOSS_GRAD_INPUTS ?
+	l->grad = which == CG_LOSS_GRAD || which == CG_LOSS_GRAD_INPUTS ?
 		LLVMGetParam(fn, (unsigned)k++) : NULL;
-	l->dinputs = which == LOSS_GRAD_INPUTS ? LLVMGetParam(fn,
+	l->dinputs = which == CG_LOSS_GRAD_INPUTS ? LLVMGetParam(fn,
 		(unsigned)k++) : NULL;
 	l->inputs = LLVMGetParam(fn, (unsigned)k++);
-	l->targets = which != PREDICT ? LLVMGetParam(fn, (unsigned)k++) : NULL;
+	l->targets = which != CG_PREDICT ? LLVMGetParam(fn, (unsigned)k++) : NULL;
 	l->batch = LLVMGetParam(fn, (unsigned)k++);
-	l->out = which == PREDICT ? LLVMGetParam(fn, (unsigned)k++) : NULL;
+	l->out = which == CG_PREDICT ? LLVMGetParam(fn, (unsigned)k++) : NULL;
 	*ws = LLVMGetParam(fn, (unsigned)k);
 }
 
 static void
-emit_entry(Lv *l, Entry which)
+emit_entry(Lv *l, CgEntry which)
 {
 	const IrModule *m = l->m;
 	LLVMValueRef ws;
 
 	declare_entry(l, which, &ws);
-	if (which == PREDICT && m->fn.output < 0) {
+	if (which == CG_PREDICT && m->fn.output < 0) {
 		LLVMBuildRetVoid(l->bld);
 		return;
 	}
 	emit_body(l, which, ws);
-	for (int i = 0; (which == LOSS_GRAD || which == LOSS_GRAD_INPUTS) &&
+	for (int i = 0; (which == CG_LOSS_GRAD || which == CG_LOSS_GRAD_INPUTS) &&
 	    i < m->nparams; i++)
 		write_grad(l, i);
-	for (int i = 0; which == LOSS_GRAD_INPUTS && i < m->ninputs; i++)
+	for (int i = 0; which == CG_LOSS_GRAD_INPUTS && i < m->ninputs; i++)
 		write_input_grad(l, i);
-	if (which == PREDICT) {
+	if (which == CG_PREDICT) {
 		write_outputs(l);
 		LLVMBuildRetVoid(l->bld);
 	} else {
@@ -1163,7 +1143,7 @@ emit_entry(Lv *l, Entry which)
 void
 lv_compute(Lv *l)
 {
-	for (Entry w = 0; w < NENTRIES; w++)
-		if (w != LOSS_GRAD_INPUTS || l->m->fn.input_grad != NULL)
+	for (CgEntry w = 0; w < CG_NENTRIES; w++)
+		if (w != CG_LOSS_GRAD_INPUTS || l->m->fn.input_grad != NULL)
 			emit_entry(l, w);
 }

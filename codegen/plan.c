@@ -221,3 +221,23 @@ cg_plan_free(CgPlan *p)
 	free(p->off_b);
 	free(p->off_c);
 }
+
+int
+cg_entry_roots(const IrModule *m, CgEntry which, int *root)
+{
+	const IrFunc *f = &m->fn;
+	int n = 0;
+
+	if (which == CG_PREDICT) {
+		root[n++] = f->output;
+		return n;
+	}
+	root[n++] = f->loss;
+	for (int i = 0; which != CG_LOSS && i < m->nparams; i++)
+		if (f->grad[i] >= 0)
+			root[n++] = f->grad[i];
+	for (int i = 0; which == CG_LOSS_GRAD_INPUTS && i < m->ninputs; i++)
+		if (f->input_grad[i] >= 0)
+			root[n++] = f->input_grad[i];
+	return n;
+}
