@@ -92,6 +92,7 @@ typedef struct RtModel {
 
 /* model.c: questions about a descriptor. */
 int rt_target_cols(const RtModel *m);
+int *rt_target_classes(const RtModel *m);  /* per target column, 0: real */
 int rt_class_target(const RtModel *m);   /* K, or 0 unless one class target */
 const char *rt_optim_name(RtOptKind k);
 int rt_optim_parse(const char *name, RtOptKind *k);

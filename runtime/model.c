@@ -17,6 +17,19 @@ rt_target_cols(const RtModel *m)
 	return n;
 }
 
+/* Per target column: K for a class(K) column, else 0; calloc'd. */
+int *
+rt_target_classes(const RtModel *m)
+{
+	int cols = rt_target_cols(m), *classes = calloc((size_t)cols + 1,
+		sizeof *classes);
+
+	for (int t = 0, c = 0; classes && t < m->ntargets;
+	    c += m->targets[t++].cols)
+		classes[c] = m->targets[t].classes;
+	return classes;
+}
+
 /* Class metrics need one class target and nothing else to score. */
 int
 rt_class_target(const RtModel *m)

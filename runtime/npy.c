@@ -228,7 +228,7 @@ copy_out(const Npy *a, rt_real *dst, const int *labels, char *err,
 static int
 load_targets(const RtModel *m, Npy *y, RtData *d, char *err, size_t errlen)
 {
-	int cols = rt_target_cols(m), *labels, c = 0, status;
+	int cols = rt_target_cols(m), *labels, status;
 
 	if (y->cols != (size_t)cols)
 		return fail(err, errlen, y->path, "expected %d target columns "
@@ -236,14 +236,12 @@ load_targets(const RtModel *m, Npy *y, RtData *d, char *err, size_t errlen)
 	if (y->rows != d->n)
 		return fail(err, errlen, y->path, "has %zu examples but the "
 			"inputs have %zu", y->rows, d->n);
-	labels = calloc((size_t)cols + 1, sizeof *labels);
+	labels = rt_target_classes(m);
 	d->targets = malloc(d->n * (size_t)cols * sizeof *d->targets + 1);
 	if (!labels || !d->targets) {
 		free(labels);
 		return fail(err, errlen, y->path, "out of memory");
 	}
-	for (int t = 0; t < m->ntargets; c += m->targets[t++].cols)
-		labels[c] = m->targets[t].classes;
 	d->ntargets = cols;
 	status = copy_out(y, d->targets, labels, err, errlen);
 	free(labels);
