@@ -93,6 +93,11 @@ typedef struct RtModel {
 /* model.c: questions about a descriptor. */
 int rt_target_cols(const RtModel *m);
 int *rt_target_classes(const RtModel *m);  /* per target column, 0: real */
+
+/* "path: message" into err; returns -1, for the loaders to return. */
+int rt_file_error(char *err, size_t errlen, const char *path,
+	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 int rt_class_target(const RtModel *m);   /* K, or 0 unless one class target */
 const char *rt_optim_name(RtOptKind k);
 int rt_optim_parse(const char *name, RtOptKind *k);
@@ -108,6 +113,15 @@ typedef struct RtData {
 	rt_real *inputs;        /* n rows of ninputs */
 	rt_real *targets;       /* n rows of ntargets */
 } RtData;
+
+/* A binary loader's targets: checks a rows x cols table from `path`
+ * against the model and d's inputs, then lets copy() convert it into
+ * d->targets, classes[c] being K for a class(K) column, else 0. */
+typedef int (*RtCopyOut)(const void *table, rt_real *dst,
+	const int *classes, char *err, size_t errlen);
+int rt_load_targets(const RtModel *m, const char *path, size_t rows,
+	size_t cols, RtCopyOut copy, const void *table, RtData *d, char *err,
+	size_t errlen);
 
 /* Reads the inputs and targets of m from CSV.  When want_targets is 0
  * (prediction) a row may hold the inputs alone or the inputs and targets.

@@ -28,23 +28,6 @@ typedef struct Idx {
 	const unsigned char *data;
 } Idx;
 
-static int fail(char *err, size_t errlen, const char *path,
-	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int
-fail(char *err, size_t errlen, const char *path, const char *fmt, ...)
-{
-	va_list ap;
-	int n = snprintf(err, errlen, "%s: ", path);
-
-	if (n < 0 || (size_t)n >= errlen)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static int
 type_size(int type)
 {
@@ -91,7 +74,7 @@ slurp(Idx *a, char *err, size_t errlen)
 	const char *why;
 
 	if (!text)
-		return fail(err, errlen, a->path, "cannot read: %s",
+		return rt_file_error(err, errlen, a->path, "cannot read: %s",
 			strerror(errno));
 	if (!is_gzip((unsigned char *)text, len)) {
 		a->bytes = (unsigned char *)text;
@@ -101,7 +84,7 @@ slurp(Idx *a, char *err, size_t errlen)
 	int status = rt_gunzip((unsigned char *)text, len, &a->bytes, &a->len,
 		&why);
 	free(text);
-	return status ? fail(err, errlen, a->path, "gzip: %s", why) : 0;
+	return status ? rt_file_error(err, errlen, a->path, "gzip: %s", why) : 0;
 }
 
 static uint32_t
@@ -119,12 +102,12 @@ idx_open(Idx *a, const char *path, char *err, size_t errlen)
 	if (slurp(a, err, errlen))
 		return -1;
 	if (!is_idx_header(a->bytes, a->len))
-		return fail(err, errlen, path, "not an IDX file (magic 00 00 "
+		return rt_file_error(err, errlen, path, "not an IDX file (magic 00 00 "
 			"TYPE DIMS)");
 	int dims = a->bytes[3];
 	size_t head = 4 + 4 * (size_t)dims;
 	if (a->len < head)
-		return fail(err, errlen, path, "truncated header");
+		return rt_file_error(err, errlen, path, "truncated header");
 	a->type = a->bytes[2];
 	a->size = type_size(a->type);
 	a->rows = be32(a->bytes + 4);
@@ -132,17 +115,17 @@ idx_open(Idx *a, const char *path, char *err, size_t errlen)
 	for (int k = 1; k < dims; k++) {
 		uint32_t e = be32(a->bytes + 4 + 4 * k);
 		if (e > 0 && a->cols > (SIZE_MAX >> 8) / e)
-			return fail(err, errlen, path, "extents too large");
+			return rt_file_error(err, errlen, path, "extents too large");
 		a->cols *= e;
 	}
 	size_t want = a->len - head;
 	if (a->cols == 0 || a->rows > want / a->cols / (size_t)a->size ||
 	    a->rows * a->cols * (size_t)a->size != want)
-		return fail(err, errlen, path, "%zu bytes of data, expected "
+		return rt_file_error(err, errlen, path, "%zu bytes of data, expected "
 			"%zu x %zu elements of %d bytes", want, a->rows,
 			a->cols, a->size);
 	if (a->rows == 0)
-		return fail(err, errlen, path, "no examples");
+		return rt_file_error(err, errlen, path, "no examples");
 	a->data = a->bytes + head;
 	return 0;
 }
@@ -184,11 +167,11 @@ copy_out(const Idx *a, rt_real *dst, const int *labels, char *err,
 		double v = element(a, i);
 		int k = labels ? labels[i % a->cols] : 0;
 		if (!isfinite(v))
-			return fail(err, errlen, a->path, "example %zu, column "
+			return rt_file_error(err, errlen, a->path, "example %zu, column "
 				"%zu: value is not finite", i / a->cols + 1,
 				i % a->cols + 1);
 		if (k > 0 && (v != floor(v) || v < 0 || v >= k))
-			return fail(err, errlen, a->path, "example %zu: class "
+			return rt_file_error(err, errlen, a->path, "example %zu: class "
 				"label %g is outside 0..%d", i / a->cols + 1, v,
 				k - 1);
 		dst[i] = (rt_real)v;
@@ -201,37 +184,29 @@ load_inputs(const RtModel *m, const Idx *x, RtData *d, char *err,
 	size_t errlen)
 {
 	if (x->cols != (size_t)m->ninputs)
-		return fail(err, errlen, x->path, "expected %d input columns "
+		return rt_file_error(err, errlen, x->path, "expected %d input columns "
 			"per example, got %zu", m->ninputs, x->cols);
 	d->n = x->rows;
 	d->inputs = malloc(x->rows * x->cols * sizeof *d->inputs + 1);
 	if (!d->inputs)
-		return fail(err, errlen, x->path, "out of memory");
+		return rt_file_error(err, errlen, x->path, "out of memory");
 	return copy_out(x, d->inputs, NULL, err, errlen);
+}
+
+/* copy_out with the signature rt_load_targets takes. */
+static int
+copy_table(const void *table, rt_real *dst, const int *classes, char *err,
+	size_t errlen)
+{
+	return copy_out(table, dst, classes, err, errlen);
 }
 
 static int
 load_targets(const RtModel *m, const Idx *y, RtData *d, char *err,
 	size_t errlen)
 {
-	int cols = rt_target_cols(m), *labels, status;
-
-	if (y->cols != (size_t)cols)
-		return fail(err, errlen, y->path, "expected %d target columns "
-			"per example, got %zu", cols, y->cols);
-	if (y->rows != d->n)
-		return fail(err, errlen, y->path, "has %zu examples but the "
-			"inputs have %zu", y->rows, d->n);
-	labels = rt_target_classes(m);
-	d->targets = malloc(d->n * (size_t)cols * sizeof *d->targets + 1);
-	if (!labels || !d->targets) {
-		free(labels);
-		return fail(err, errlen, y->path, "out of memory");
-	}
-	d->ntargets = cols;
-	status = copy_out(y, d->targets, labels, err, errlen);
-	free(labels);
-	return status;
+	return rt_load_targets(m, y->path, y->rows, y->cols, copy_table, y, d,
+		err, errlen);
 }
 
 int

@@ -2,6 +2,8 @@
  * model.c - small questions the rest of the runtime asks about a model
  * descriptor, and the training state sized by it.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,4 +110,44 @@ rt_state_free(RtState *s)
 	free(s->best);
 	rt_scaler_free(&s->scaler);
 	memset(s, 0, sizeof *s);
+}
+
+int
+rt_file_error(char *err, size_t errlen, const char *path, const char *fmt,
+	...)
+{
+	va_list ap;
+	int n = snprintf(err, errlen, "%s: ", path);
+
+	if (n < 0 || (size_t)n >= errlen)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+rt_load_targets(const RtModel *m, const char *path, size_t rows,
+	size_t cols, RtCopyOut copy, const void *table, RtData *d, char *err,
+	size_t errlen)
+{
+	int want = rt_target_cols(m), *classes, status;
+
+	if (cols != (size_t)want)
+		return rt_file_error(err, errlen, path, "expected %d target "
+			"columns per example, got %zu", want, cols);
+	if (rows != d->n)
+		return rt_file_error(err, errlen, path, "has %zu examples but "
+			"the inputs have %zu", rows, d->n);
+	classes = rt_target_classes(m);
+	d->targets = malloc(d->n * (size_t)want * sizeof *d->targets + 1);
+	if (!classes || !d->targets) {
+		free(classes);
+		return rt_file_error(err, errlen, path, "out of memory");
+	}
+	d->ntargets = want;
+	status = copy(table, d->targets, classes, err, errlen);
+	free(classes);
+	return status;
 }

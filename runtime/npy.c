@@ -26,23 +26,6 @@ typedef struct Npy {
 	const unsigned char *data;
 } Npy;
 
-static int fail(char *err, size_t errlen, const char *path,
-	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int
-fail(char *err, size_t errlen, const char *path, const char *fmt, ...)
-{
-	va_list ap;
-	int n = snprintf(err, errlen, "%s: ", path);
-
-	if (n < 0 || (size_t)n >= errlen)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* The value text after 'key': in the header dict, or NULL. */
 static const char *
 dict_value(const char *hdr, const char *key)
@@ -67,15 +50,15 @@ static int
 parse_descr(Npy *a, const char *v, char *err, size_t errlen)
 {
 	if (!v || *v != '\'')
-		return fail(err, errlen, a->path, "header has no 'descr'");
+		return rt_file_error(err, errlen, a->path, "header has no 'descr'");
 	if (v[1] == '>')
-		return fail(err, errlen, a->path, "big-endian arrays are not "
+		return rt_file_error(err, errlen, a->path, "big-endian arrays are not "
 			"supported; convert with astype('<f8')");
 	a->type = v[2];
 	a->size = atoi(v + 3);
 	if ((v[1] != '<' && v[1] != '|') || !((a->type == 'f' ||
 	    a->type == 'i') && (a->size == 4 || a->size == 8)))
-		return fail(err, errlen, a->path, "element type '%.*s' is not "
+		return rt_file_error(err, errlen, a->path, "element type '%.*s' is not "
 			"supported; expected float32, float64, int32 or int64",
 			(int)strcspn(v + 1, "'\n") % 16, v + 1);
 	return 0;
@@ -89,7 +72,7 @@ parse_shape(Npy *a, const char *v, char *err, size_t errlen)
 	int dims = 0;
 
 	if (!v || *v != '(')
-		return fail(err, errlen, a->path, "header has no 'shape'");
+		return rt_file_error(err, errlen, a->path, "header has no 'shape'");
 	a->rows = 0;
 	a->cols = 1;
 	for (v++; ; dims++) {
@@ -100,11 +83,11 @@ parse_shape(Npy *a, const char *v, char *err, size_t errlen)
 		errno = 0;
 		unsigned long long d = strtoull(v, &end, 10);
 		if (end == v || errno)
-			return fail(err, errlen, a->path, "bad 'shape' in "
+			return rt_file_error(err, errlen, a->path, "bad 'shape' in "
 				"header");
 		/* a product that wraps could pass for the right width */
 		if (dims > 0 && d != 0 && a->cols > SIZE_MAX / d)
-			return fail(err, errlen, a->path, "shape too large for "
+			return rt_file_error(err, errlen, a->path, "shape too large for "
 				"its data");
 		if (dims == 0)
 			a->rows = (size_t)d;
@@ -113,7 +96,7 @@ parse_shape(Npy *a, const char *v, char *err, size_t errlen)
 		v = end;
 	}
 	if (dims == 0)
-		return fail(err, errlen, a->path, "a 0-dimensional array "
+		return rt_file_error(err, errlen, a->path, "a 0-dimensional array "
 			"holds no examples");
 	return 0;
 }
@@ -125,7 +108,7 @@ parse_header(Npy *a, char *err, size_t errlen)
 	size_t hlen, start;
 
 	if (a->len < 10 || memcmp(b, "\x93NUMPY", 6) != 0)
-		return fail(err, errlen, a->path, "not a .npy file");
+		return rt_file_error(err, errlen, a->path, "not a .npy file");
 	if (b[6] == 1) {
 		hlen = (size_t)b[8] | (size_t)b[9] << 8;
 		start = 10;
@@ -134,18 +117,18 @@ parse_header(Npy *a, char *err, size_t errlen)
 			(size_t)b[10] << 16 | (size_t)b[11] << 24;
 		start = 12;
 	} else {
-		return fail(err, errlen, a->path, ".npy version %d is not "
+		return rt_file_error(err, errlen, a->path, ".npy version %d is not "
 			"supported", b[6]);
 	}
 	if (start + hlen > a->len)
-		return fail(err, errlen, a->path, "truncated header");
+		return rt_file_error(err, errlen, a->path, "truncated header");
 	char *hdr = a->text + start;
 	char saved = hdr[hlen];
 	hdr[hlen] = '\0';
 	const char *fo = dict_value(hdr, "fortran_order");
 	int status = parse_descr(a, dict_value(hdr, "descr"), err, errlen);
 	if (status == 0 && fo && strncmp(fo, "True", 4) == 0)
-		status = fail(err, errlen, a->path, "Fortran-order arrays "
+		status = rt_file_error(err, errlen, a->path, "Fortran-order arrays "
 			"are not supported; save np.ascontiguousarray(a)");
 	if (status == 0)
 		status = parse_shape(a, dict_value(hdr, "shape"), err, errlen);
@@ -160,20 +143,20 @@ npy_open(Npy *a, const char *path, char *err, size_t errlen)
 	memset(a, 0, sizeof *a);
 	a->path = path;
 	if (!(a->text = rt_slurp(path, &a->len)))
-		return fail(err, errlen, path, "cannot read: %s",
+		return rt_file_error(err, errlen, path, "cannot read: %s",
 			strerror(errno));
 	if (parse_header(a, err, errlen))
 		return -1;
 	/* a shape whose byte count overflows cannot match any real file */
 	if (a->cols == 0 || a->rows > SIZE_MAX / a->cols / (size_t)a->size)
-		return fail(err, errlen, path, "shape too large for its data");
+		return rt_file_error(err, errlen, path, "shape too large for its data");
 	size_t want = a->rows * a->cols * (size_t)a->size;
 	size_t have = a->len - (size_t)(a->data - (unsigned char *)a->text);
 	if (have < want)
-		return fail(err, errlen, path, "truncated: %zu bytes of data, "
+		return rt_file_error(err, errlen, path, "truncated: %zu bytes of data, "
 			"expected %zu", have, want);
 	if (a->rows == 0)
-		return fail(err, errlen, path, "empty array: no examples");
+		return rt_file_error(err, errlen, path, "empty array: no examples");
 	return 0;
 }
 
@@ -212,12 +195,12 @@ copy_out(const Npy *a, rt_real *dst, const int *labels, char *err,
 		for (size_t c = 0; c < a->cols; c++) {
 			double v = element(a, r * a->cols + c);
 			if (!isfinite(v))
-				return fail(err, errlen, a->path, "row %zu, "
+				return rt_file_error(err, errlen, a->path, "row %zu, "
 					"column %zu: value is not finite",
 					r + 1, c + 1);
 			int k = labels ? labels[c] : 0;
 			if (k > 0 && (v != floor(v) || v < 0 || v >= k))
-				return fail(err, errlen, a->path, "row %zu, "
+				return rt_file_error(err, errlen, a->path, "row %zu, "
 					"column %zu: class label %g is outside "
 					"0..%d", r + 1, c + 1, v, k - 1);
 			dst[r * a->cols + c] = (rt_real)v;
@@ -225,27 +208,20 @@ copy_out(const Npy *a, rt_real *dst, const int *labels, char *err,
 	return 0;
 }
 
+/* copy_out with the signature rt_load_targets takes. */
 static int
-load_targets(const RtModel *m, Npy *y, RtData *d, char *err, size_t errlen)
+copy_table(const void *table, rt_real *dst, const int *classes, char *err,
+	size_t errlen)
 {
-	int cols = rt_target_cols(m), *labels, status;
+	return copy_out(table, dst, classes, err, errlen);
+}
 
-	if (y->cols != (size_t)cols)
-		return fail(err, errlen, y->path, "expected %d target columns "
-			"per example, got %zu", cols, y->cols);
-	if (y->rows != d->n)
-		return fail(err, errlen, y->path, "has %zu examples but the "
-			"inputs have %zu", y->rows, d->n);
-	labels = rt_target_classes(m);
-	d->targets = malloc(d->n * (size_t)cols * sizeof *d->targets + 1);
-	if (!labels || !d->targets) {
-		free(labels);
-		return fail(err, errlen, y->path, "out of memory");
-	}
-	d->ntargets = cols;
-	status = copy_out(y, d->targets, labels, err, errlen);
-	free(labels);
-	return status;
+static int
+load_targets(const RtModel *m, const Npy *y, RtData *d, char *err,
+	size_t errlen)
+{
+	return rt_load_targets(m, y->path, y->rows, y->cols, copy_table, y, d,
+		err, errlen);
 }
 
 int
@@ -257,13 +233,13 @@ rt_read_npy(const RtModel *m, const char *xpath, const char *ypath,
 
 	*d = (RtData){ .ninputs = m->ninputs };
 	if (status == 0 && x.cols != (size_t)m->ninputs)
-		status = fail(err, errlen, xpath, "expected %d input columns "
+		status = rt_file_error(err, errlen, xpath, "expected %d input columns "
 			"per example, got %zu", m->ninputs, x.cols);
 	if (status == 0) {
 		d->n = x.rows;
 		d->inputs = malloc(x.rows * x.cols * sizeof *d->inputs + 1);
 		status = d->inputs ? copy_out(&x, d->inputs, NULL, err, errlen)
-			: fail(err, errlen, xpath, "out of memory");
+			: rt_file_error(err, errlen, xpath, "out of memory");
 	}
 	if (status == 0 && ypath) {
 		status = npy_open(&y, ypath, err, errlen);
