@@ -21,7 +21,11 @@ enum { REF_MAX = 400 };
 typedef struct Emitter {
 	const IrModule *m;
 	const CgOptions *o;
-	FILE *out;
+	FILE *out;              /* where text goes now: the file, or stash */
+	FILE *file;             /* the generated file */
+	FILE *stash;            /* a blocked loop's body, written twice */
+	char *stash_text;
+	size_t stash_len;
 	char real[80];          /* the generated floating type's name */
 	const char *fs;         /* "f" on libm names in f32 */
 	CgPlan plan;            /* the buffers of the function being emitted */
@@ -177,14 +181,44 @@ finish_sum(Emitter *e, int id)
 		id, id, id, id, id, id, id, id);
 }
 
+/*
+ * A blocked loop's body goes into the whole blocks of eight, where the
+ * lane loop has a constant trip count the compiler vectorises, and again,
+ * one tab shallower, into the loop over the last batch % 8 examples.
+ */
+static void
+close_blocked(Emitter *e)
+{
+	fclose(e->stash);
+	e->out = e->file;
+
+	const char *line = e->stash_text;
+	out(e, "\t\t\tconst size_t b = b0 + l, i = 0;\n\t\t\t(void)i;\n");
+	out(e, "%s\t\t}\n\t}\n", e->stash_text);
+	out(e, "\tfor (size_t b0 = batch - batch %% 8, l = 0; b0 + l < batch; "
+		"l++) {\n");
+	out(e, "\t\tconst size_t b = b0 + l, i = 0;\n\t\t(void)i;\n");
+	while (*line) {
+		size_t len = strcspn(line, "\n") + (strchr(line, '\n') != NULL);
+		size_t tab = *line == '\t';
+		out(e, "%.*s", (int)(len - tab), line + tab);
+		line += len;
+	}
+	out(e, "\t}\n");
+	free(e->stash_text);
+}
+
 static void
 close_loop(Emitter *e)
 {
 	if (!e->in_loop)
 		return;
-	if (ir_numel(&e->loop) > 1 || e->blocked)
-		out(e, "\t\t}\n");
-	out(e, "\t}\n");
+	if (e->blocked)
+		close_blocked(e);
+	else if (ir_numel(&e->loop) > 1)
+		out(e, "\t\t}\n\t}\n");
+	else
+		out(e, "\t}\n");
 	for (int k = 0; k < e->nfused; k++)
 		finish_sum(e, e->fused[k]);
 	e->nfused = 0;
@@ -279,19 +313,22 @@ open_loop(Emitter *e, int id)
 	if (e->nfused) {
 		for (int k = 0; k < e->nfused; k++)
 			out(e, "\t%s s%d[8] = { 0 };\n", e->real, e->fused[k]);
-		out(e, "\tfor (size_t b0 = 0; b0 < batch; b0 += 8) {\n");
-		out(e, "\t\tconst size_t lanes = batch - b0 < 8 ? "
-			"batch - b0 : 8;\n");
-		out(e, "\t\tfor (size_t l = 0; l < lanes; l++) {\n");
-		out(e, "\t\t\tconst size_t b = b0 + l, i = 0;\n");
-		out(e, "\t\t\t(void)i;\n");
+		out(e, "\tfor (size_t b0 = 0; b0 < batch - batch %% 8; "
+			"b0 += 8) {\n");
+		out(e, "\t\t%s_INDEPENDENT\n", e->m->name);
+		out(e, "\t\tfor (size_t l = 0; l < 8; l++) {\n");
+		e->stash = open_memstream(&e->stash_text, &e->stash_len);
+		e->out = e->stash;
 		e->blocked = 1;
 		return "\t\t\t";
 	}
+	if (n == 1)
+		out(e, "\t%s_INDEPENDENT\n", e->m->name);
 	out(e, "\tfor (size_t b = 0; b < %s; b++) {\n",
 		t->batched ? "batch" : "1");
 	if (n > 1)
-		out(e, "\t\tfor (size_t i = 0; i < %ld; i++) {\n", n);
+		out(e, "\t\t%s_INDEPENDENT\n\t\tfor (size_t i = 0; i < %ld; "
+			"i++) {\n", e->m->name, n);
 	else
 		out(e, "\t\tconst size_t i = 0;\n\t\t(void)i;\n");
 	return n > 1 ? "\t\t\t" : "\t\t";
@@ -1141,7 +1178,7 @@ is_pack(const IrModule *m, int id)
 void
 cg_emit_source(const IrModule *m, const CgOptions *o, FILE *f)
 {
-	Emitter e = { .m = m, .o = o, .out = f };
+	Emitter e = { .m = m, .o = o, .out = f, .file = f };
 	long size_b, size_c;
 
 	snprintf(e.real, sizeof e.real, "%s_real", m->name);
@@ -1154,6 +1191,7 @@ cg_emit_source(const IrModule *m, const CgOptions *o, FILE *f)
 	out(&e, "#include <math.h>\n#include <stddef.h>\n#include <stdint.h>\n");
 	out(&e, "\n#include \"%s.h\"\n", m->name);
 	cg_emit_tables(m, o, f, size_b, size_c);
+	cg_template(f, cg_independent_source, m->name);
 	if (any_live(m, is_gemm))
 		cg_template(f, cg_gemm_source, m->name);
 	if (any_live(m, is_pack))

@@ -44,6 +44,7 @@ int cg_entry_roots(const IrModule *m, CgEntry which, int *root);
 
 /* kernels.c: the generated GEMM and transpose routines, as templates. */
 extern const char cg_gemm_source[];
+extern const char cg_independent_source[];
 extern const char cg_transpose_source[];
 
 /* plan.c: where each value of one generated function lives.  buf[id] is

@@ -5,6 +5,23 @@
  */
 #include "cg.h"
 
+/*
+ * Element-wise loops touch element b (or b, i) of every array they write,
+ * so no iteration depends on another; the compiler cannot see that
+ * through the workspace pointers and, with more than a few arrays, gives
+ * up on vectorising rather than check them all at run time.  Each such
+ * loop is marked with @_INDEPENDENT, which tells GCC and Clang so and is
+ * empty for any other compiler.
+ */
+const char cg_independent_source[] =
+"\n#if defined(__clang__)\n"
+"#define @_INDEPENDENT _Pragma(\"clang loop vectorize(assume_safety)\")\n"
+"#elif defined(__GNUC__)\n"
+"#define @_INDEPENDENT _Pragma(\"GCC ivdep\")\n"
+"#else\n"
+"#define @_INDEPENDENT\n"
+"#endif\n";
+
 /* A tiled transpose, for products whose operand arrives the wrong way. */
 const char cg_transpose_source[] =
 "\n"
