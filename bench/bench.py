@@ -259,8 +259,31 @@ def same_work(lib, p0, x, y, cfg, steps=20, threads=1):
     return ours, theirs
 
 
+def openblas_libraries():
+    """The OpenBLAS libraries this process has loaded (through torch)."""
+    with open("/proc/self/maps") as f:
+        paths = {line.split()[-1] for line in f if "openblas" in line}
+    found = []
+    for path in sorted(paths):
+        try:
+            found.append(ctypes.CDLL(path).openblas_set_num_threads)
+        except (OSError, AttributeError):
+            pass
+    return found
+
+
+def torch_threads(n):
+    """PyTorch on n threads.  torch.set_num_threads governs ATen's own
+    loops only: OpenBLAS keeps a thread pool of its own, sized to every
+    core, so without this a "one thread" PyTorch would run its matrix
+    products on all of them."""
+    torch.set_num_threads(n)
+    for set_threads in openblas_libraries():
+        set_threads(n)
+
+
 def vs_torch(name, cfg, lib, p0, x, y, threads, results):
-    torch.set_num_threads(threads)
+    torch_threads(threads)
     check = same_work(lib, p0, x, y, cfg, threads=threads)
     setup(lib, p0, x, y, cfg["batch"], threads)
     side = TorchSide(cfg, p0, x, y)
@@ -394,7 +417,7 @@ def main():
             vs_hand(name, cfg, lib, hand[name], p0, x, y, results)
         fused_vs_loss(name, lib, x, y, cfg["batch"], p0, results)
         trainer_memory(name, cfg, lib, x, y, results)
-    torch.set_num_threads(1)
+    torch_threads(1)
     vs_peak(libs["mlp"][0], peak, *libs["mlp"][1:], results)
     for src in example_sources():
         name = os.path.splitext(os.path.basename(src))[0]

@@ -4,10 +4,11 @@
  * Needs: a module whose function holds the loss, output and (after ir_grad)
  * gradients.  Each public function is emitted from the values live for its
  * roots, in array order.  Leaves (constants, parameters, data columns, the
- * batch size, iota) and batch broadcasts are read in place; every other
- * value is an array in the caller's workspace: per example `numel`
- * elements, one example after another when it is batched.  Element-wise
- * values of one type share a loop nest, so chains of them fuse.
+ * batch size, iota) and batch broadcasts are read in place.  Element-wise
+ * values of one type share a loop nest, so chains of them fuse, and one
+ * read only inside its loop is a scalar there.  Every other value is an
+ * array in the caller's workspace: per example `numel` elements, one
+ * example after another when it is batched.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -33,6 +34,7 @@ typedef struct Emitter {
 	int in_loop;
 	int blocked;            /* it runs over the batch in blocks of 8 */
 	int run_end;            /* the first value it cannot take */
+	char *local;            /* per value: a scalar of one loop iteration */
 	int *fused;             /* batch sums accumulated inside it */
 	int nfused;
 	const char *live;       /* of the function being emitted */
@@ -119,6 +121,10 @@ ref(const Emitter *e, int id, const char *b, const char *i, char *buf)
 		return;
 	default:
 		break;
+	}
+	if (e->local[id]) {
+		snprintf(buf, REF_MAX, "t%d", id);
+		return;
 	}
 	int w = e->plan.buf[id];
 	if (v->type.batched && n == 1)
@@ -292,6 +298,50 @@ source_comment(Emitter *e, int id)
 	out(e, " */\n");
 }
 
+/*
+ * Values that no one reads after their loop ends live in a scalar of one
+ * iteration, never in memory.  A loop holds the element-wise values of one
+ * type and the batch sums it accumulates, up to the first value of
+ * another kind: the rule open_loop follows.  Returns where it ends.
+ */
+static int
+mark_loop(Emitter *e, int id, const int *last)
+{
+	const IrFunc *f = &e->m->fn;
+	const IrType *t = &f->v[id].type;
+	int end = id;
+
+	e->run_end = f->n;
+	if (t->batched && ir_numel(t) == 1)
+		plan_run(e, id);
+	for (; end < f->n; end++) {
+		const IrValue *v = &f->v[end];
+		if (!e->live[end] || !cg_stored(v) || is_fused(e, end))
+			continue;
+		if (!ir_elementwise(v->op) || end >= e->run_end ||
+		    v->type.batched != t->batched || !ir_same_shape(&v->type, t))
+			break;
+	}
+	for (int k = id; k < end; k++)
+		e->local[k] = e->live[k] && cg_stored(&f->v[k]) &&
+			!is_fused(e, k) && last[k] < end;
+	e->nfused = 0;
+	return end;
+}
+
+static void
+find_locals(Emitter *e, const int *roots, int nroots)
+{
+	const IrFunc *f = &e->m->fn;
+	int *last = cg_last_uses(f, e->live, roots, nroots);
+
+	for (int id = 0; id < f->n; id++)
+		if (e->live[id] && cg_stored(&f->v[id]) &&
+		    ir_elementwise(f->v[id].op))
+			id = mark_loop(e, id, last) - 1;
+	free(last);
+}
+
 /* Opens (or stays in) the loop nest over every element of type t. */
 static const char *
 open_loop(Emitter *e, int id)
@@ -346,7 +396,8 @@ define(Emitter *e, int id, const char *fmt, ...)
 	vsnprintf(rhs, sizeof rhs, fmt, ap);
 	va_end(ap);
 	ref(e, id, "b", "i", lhs);
-	out(e, "%s%s = %s;\n", indent, lhs, rhs);
+	out(e, "%s%s%s%s%s = %s;\n", indent, e->local[id] ? "const " : "",
+		e->local[id] ? e->real : "", e->local[id] ? " " : "", lhs, rhs);
 }
 
 #define OPERANDS(id)                                                    \
@@ -955,14 +1006,16 @@ emit_body(Emitter *e, const char *live, const int *roots, int nroots)
 {
 	const IrFunc *f = &e->m->fn;
 
-	cg_plan(f, live, roots, nroots, &e->plan);
+	e->live = live;
+	e->local = calloc((size_t)f->n + 1, 1);
+	find_locals(e, roots, nroots);
+	cg_plan(f, live, roots, nroots, e->local, &e->plan);
 	out(e, "\t%s *restrict ws = workspace;\n", e->real);
 	out(e, "\t(void)ws, (void)batch;\n");
 	for (int k = 0; k < e->plan.nbuf; k++)
 		out(e, "\t%s *restrict w%d = ws + (size_t)%ld * batch + %ld;\n",
 			e->real, k, e->plan.off_b[k], e->plan.off_c[k]);
 	e->last_line = 0;
-	e->live = live;
 	for (int id = 0; id < f->n; id++)
 		if (live[id])
 			emit_fns[f->v[id].op](e, id);
@@ -1102,30 +1155,40 @@ emit_entry(Emitter *e, CgEntry which)
 		out(e, "\treturn %s;\n}\n", res);
 	}
 	cg_plan_free(&e->plan);
+	free(e->local);
 }
 
-/* The workspace must fit the largest function's buffers. */
+/* The workspace must fit the largest function's buffers, as this emitter
+ * plans them (loop scalars need no buffer, but the plan then shares
+ * buffers differently) and as the LLVM one does (no scalars). */
 void
 cg_workspace(const IrModule *m, long *size_b, long *size_c)
 {
 	const IrFunc *f = &m->fn;
 	int *root = malloc(((size_t)m->nparams + m->ninputs + 2) * sizeof *root);
 	char *live = malloc((size_t)f->n + 1);
+	Emitter e = { .m = m, .live = live, .local = malloc((size_t)f->n + 1) };
 
 	*size_b = *size_c = 0;
 	for (CgEntry w = 0; w < CG_NENTRIES; w++) {
-		CgPlan p;
 		if (!exists(m, w))
 			continue;
 		int n = cg_entry_roots(m, w, root);
 		ir_live(f, root, n, live);
-		cg_plan(f, live, root, n, &p);
-		*size_b = p.size_b > *size_b ? p.size_b : *size_b;
-		*size_c = p.size_c > *size_c ? p.size_c : *size_c;
-		cg_plan_free(&p);
+		memset(e.local, 0, (size_t)f->n + 1);
+		find_locals(&e, root, n);
+		for (int scalars = 0; scalars < 2; scalars++) {
+			CgPlan p;
+			cg_plan(f, live, root, n, scalars ? e.local : NULL, &p);
+			*size_b = p.size_b > *size_b ? p.size_b : *size_b;
+			*size_c = p.size_c > *size_c ? p.size_c : *size_c;
+			cg_plan_free(&p);
+		}
 	}
 	free(root);
 	free(live);
+	free(e.local);
+	free(e.fused);
 }
 
 /* Where each source line starts, so quoting one costs nothing. */

@@ -49,7 +49,8 @@ extern const char cg_transpose_source[];
 
 /* plan.c: where each value of one generated function lives.  buf[id] is
  * the value's buffer (-1 when it is read in place or not live); buffer k
- * starts at off_b[k] * batch + off_c[k] elements into the workspace. */
+ * starts at off_b[k] * batch + off_c[k] elements into the workspace.
+ * Values marked in `scalar` (may be NULL) live in registers: no buffer. */
 typedef struct CgPlan {
 	int *buf;
 	int nbuf;
@@ -66,7 +67,13 @@ int cg_stored(const IrValue *v);
 int cg_addressable(const IrFunc *f, int id);
 long cg_pack_size(const IrFunc *f, int id);
 void cg_plan(const IrFunc *f, const char *live, const int *roots, int nroots,
-	CgPlan *p);
+	const char *scalar, CgPlan *p);
+
+/* plan.c: per value, its last live reader (a read through a batch
+ * broadcast counts as a read of what it reads), INT_MAX for roots, -1 for
+ * none; the caller frees it. */
+int *cg_last_uses(const IrFunc *f, const char *live, const int *roots,
+	int nroots);
 void cg_plan_free(CgPlan *p);
 
 /* tables.c: the parameter table, workspace size and initialiser; the

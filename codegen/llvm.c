@@ -997,7 +997,7 @@ emit_body(Lv *l, CgEntry which, LLVMValueRef ws)
 	char *live = malloc((size_t)f->n + 1);
 
 	ir_live(f, root, nroots, live);
-	cg_plan(f, live, root, nroots, &l->plan);
+	cg_plan(f, live, root, nroots, NULL, &l->plan);
 	declare_buffers(l, ws);
 	l->in_loop = 0;
 	for (int id = 0; id < f->n; id++)

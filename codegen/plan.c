@@ -2,7 +2,8 @@
  * plan.c - memory planning for one generated function.
  *
  * Needs: the function's live values and its roots.  Guarantees: every live
- * stored value gets a buffer in the workspace; a buffer is handed to a new
+ * stored value the emitter does not keep in a scalar gets a buffer in the
+ * workspace; a buffer is handed to a new
  * value as soon as the last reader of its previous value has run, and an
  * element-wise op may write over its own operand (in place), since it reads
  * element i before writing element i.  Other ops never share a buffer with
@@ -74,8 +75,8 @@ storage_of(const IrFunc *f, int id)
 	return id;
 }
 
-static int *
-last_uses(const IrFunc *f, const char *live, const int *roots, int nroots)
+int *
+cg_last_uses(const IrFunc *f, const char *live, const int *roots, int nroots)
 {
 	int *last = malloc(((size_t)f->n + 1) * sizeof *last);
 
@@ -173,9 +174,9 @@ release_operands(Planner *pl, const IrFunc *f, int id, const int *last)
 
 void
 cg_plan(const IrFunc *f, const char *live, const int *roots, int nroots,
-	CgPlan *p)
+	const char *scalar, CgPlan *p)
 {
-	int *last = last_uses(f, live, roots, nroots);
+	int *last = cg_last_uses(f, live, roots, nroots);
 	size_t n = (size_t)f->n + 1;
 	Planner pl = { .p = p, .cls = malloc(n * sizeof(int)),
 		.next_free = malloc(n * sizeof(int)), .is_free = calloc(n, 1) };
@@ -186,7 +187,7 @@ cg_plan(const IrFunc *f, const char *live, const int *roots, int nroots,
 	for (int id = 0; id < f->n; id++) {
 		const IrValue *v = &f->v[id];
 		p->buf[id] = -1;
-		if (!live[id] || !cg_stored(v))
+		if (!live[id] || !cg_stored(v) || (scalar && scalar[id]))
 			continue;
 		if (ir_elementwise(v->op))
 			release_operands(&pl, f, id, last);
