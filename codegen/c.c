@@ -298,6 +298,13 @@ source_comment(Emitter *e, int id)
 	out(e, " */\n");
 }
 
+/* The ops define() emits: element-wise ones and broadcasts. */
+static int
+joins_loop(IrOp op)
+{
+	return ir_elementwise(op) || op == IR_bcastto;
+}
+
 /*
  * Values that no one reads after their loop ends live in a scalar of one
  * iteration, never in memory.  A loop holds the element-wise values of one
@@ -318,7 +325,7 @@ mark_loop(Emitter *e, int id, const int *last)
 		const IrValue *v = &f->v[end];
 		if (!e->live[end] || !cg_stored(v) || is_fused(e, end))
 			continue;
-		if (!ir_elementwise(v->op) || end >= e->run_end ||
+		if (!joins_loop(v->op) || end >= e->run_end ||
 		    v->type.batched != t->batched || !ir_same_shape(&v->type, t))
 			break;
 	}
@@ -337,7 +344,7 @@ find_locals(Emitter *e, const int *roots, int nroots)
 
 	for (int id = 0; id < f->n; id++)
 		if (e->live[id] && cg_stored(&f->v[id]) &&
-		    ir_elementwise(f->v[id].op))
+		    joins_loop(f->v[id].op))
 			id = mark_loop(e, id, last) - 1;
 	free(last);
 }
