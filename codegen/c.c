@@ -35,6 +35,9 @@ typedef struct Emitter {
 	int blocked;            /* it runs over the batch in blocks of 8 */
 	int run_end;            /* the first value it cannot take */
 	char *local;            /* per value: a scalar of one loop iteration */
+	int *home;              /* per value: 1 + the parameter whose gradient
+				 * it is computed into, in the caller's grad */
+	char *unbuffered;       /* per value: local or home, so no buffer */
 	int *fused;             /* batch sums accumulated inside it */
 	int nfused;
 	const char *live;       /* of the function being emitted */
@@ -77,6 +80,22 @@ static const IrValue *
 val(const Emitter *e, int id)
 {
 	return &e->m->fn.v[id];
+}
+
+/* A pointer to the first element of stored value id: its workspace
+ * buffer, or the gradient in the caller's grad it is computed into. */
+static void
+storage(const Emitter *e, int id, char *buf, size_t size)
+{
+	char name[160];
+
+	if (!e->home[id]) {
+		snprintf(buf, size, "w%d", e->plan.buf[id]);
+		return;
+	}
+	cg_param_field(e->m, e->home[id] - 1, name, sizeof name);
+	snprintf(buf, size, "%sgrad->%s",
+		ir_numel(&val(e, id)->type) == 1 ? "&" : "", name);
 }
 
 /*
@@ -126,13 +145,19 @@ ref(const Emitter *e, int id, const char *b, const char *i, char *buf)
 		snprintf(buf, REF_MAX, "t%d", id);
 		return;
 	}
-	int w = e->plan.buf[id];
+	if (e->home[id] && n == 1) {
+		cg_param_field(e->m, e->home[id] - 1, name, sizeof name);
+		snprintf(buf, REF_MAX, "grad->%s", name);
+		return;
+	}
+	char base[200];
+	storage(e, id, base, sizeof base);
 	if (v->type.batched && n == 1)
-		snprintf(buf, REF_MAX, "w%d[%s]", w, b);
+		snprintf(buf, REF_MAX, "%s[%s]", base, b);
 	else if (v->type.batched)
-		snprintf(buf, REF_MAX, "w%d[%s * %ld + %s]", w, b, n, i);
+		snprintf(buf, REF_MAX, "%s[%s * %ld + %s]", base, b, n, i);
 	else
-		snprintf(buf, REF_MAX, "w%d[%s]", w, i);
+		snprintf(buf, REF_MAX, "%s[%s]", base, i);
 }
 
 /*
@@ -182,8 +207,11 @@ operand(const Emitter *e, int id, int k, char *buf)
 static void
 finish_sum(Emitter *e, int id)
 {
-	out(e, "\tw%d[0] = ((s%d[0] + s%d[1]) + (s%d[2] + s%d[3])) + "
-		"((s%d[4] + s%d[5]) + (s%d[6] + s%d[7]));\n", e->plan.buf[id],
+	char dst[REF_MAX];
+
+	ref(e, id, "0", "0", dst);
+	out(e, "\t%s = ((s%d[0] + s%d[1]) + (s%d[2] + s%d[3])) + "
+		"((s%d[4] + s%d[5]) + (s%d[6] + s%d[7]));\n", dst,
 		id, id, id, id, id, id, id, id);
 }
 
@@ -349,6 +377,47 @@ find_locals(Emitter *e, const int *roots, int nroots)
 	free(last);
 }
 
+/* A parameter's gradient is computed straight into the caller's grad,
+ * rather than into the workspace and then copied, when it is a value of
+ * its own (not a leaf, not the gradient of an earlier parameter too). */
+static void
+find_homes(Emitter *e)
+{
+	const IrFunc *f = &e->m->fn;
+
+	for (int i = 0; i < e->m->nparams; i++) {
+		int g = f->grad[i];
+		if (g >= 0 && cg_stored(&f->v[g]) && !f->v[g].type.batched &&
+		    !e->home[g] && g != f->loss)
+			e->home[g] = i + 1;
+	}
+}
+
+/* Marks what needs no workspace buffer in entry `which`. */
+static void
+find_unbuffered(Emitter *e, CgEntry which, const int *roots, int nroots)
+{
+	const IrFunc *f = &e->m->fn;
+	size_t n = (size_t)f->n + 1;
+
+	e->local = calloc(n, 1);
+	e->home = calloc(n, sizeof *e->home);
+	e->unbuffered = malloc(n);
+	find_locals(e, roots, nroots);
+	if (which == CG_LOSS_GRAD || which == CG_LOSS_GRAD_INPUTS)
+		find_homes(e);
+	for (int id = 0; id < f->n; id++)
+		e->unbuffered[id] = e->local[id] || e->home[id];
+}
+
+static void
+free_unbuffered(Emitter *e)
+{
+	free(e->local);
+	free(e->home);
+	free(e->unbuffered);
+}
+
 /* Opens (or stays in) the loop nest over every element of type t. */
 static const char *
 open_loop(Emitter *e, int id)
@@ -511,10 +580,12 @@ static void
 zero(Emitter *e, int id)
 {
 	const IrType *t = &val(e, id)->type;
+	char base[REF_MAX];
 
+	storage(e, id, base, sizeof base);
 	out(e, "\tfor (size_t k = 0; k < %s * %ld; k++)\n", batch_bound(t),
 		ir_numel(t));
-	out(e, "\t\tw%d[k] = 0;\n", e->plan.buf[id]);
+	out(e, "\t\t(%s)[k] = 0;\n", base);
 }
 
 static void
@@ -642,8 +713,7 @@ emit_bsum(Emitter *e, int id)
 {
 	const IrValue *v = val(e, id);
 	long n = ir_numel(&v->type);
-	int w = e->plan.buf[id];
-	char src[REF_MAX];
+	char src[REF_MAX], w[REF_MAX], dst[REF_MAX];
 
 	if (e->in_loop && e->blocked && is_fused(e, id)) {
 		ref(e, v->arg[0], "b", "0", src);
@@ -660,16 +730,18 @@ emit_bsum(Emitter *e, int id)
 		out(e, "\t\t\t\ts[l] += %s;\n", src);
 		out(e, "\t\tfor (size_t l = 0; b + l < batch; l++)\n");
 		out(e, "\t\t\ts[l] += %s;\n", src);
-		out(e, "\t\tw%d[0] = ((s[0] + s[1]) + (s[2] + s[3])) + "
-			"((s[4] + s[5]) + (s[6] + s[7]));\n\t}\n", w);
+		ref(e, id, "0", "0", dst);
+		out(e, "\t\t%s = ((s[0] + s[1]) + (s[2] + s[3])) + "
+			"((s[4] + s[5]) + (s[6] + s[7]));\n\t}\n", dst);
 		return;
 	}
+	storage(e, id, w, sizeof w);
 	ref(e, v->arg[0], "b", "i", src);
 	out(e, "\tfor (size_t i = 0; i < %ld; i++)\n", n);
-	out(e, "\t\tw%d[i] = 0;\n", w);
+	out(e, "\t\t(%s)[i] = 0;\n", w);
 	out(e, "\tfor (size_t b = 0; b < batch; b++)\n");
 	out(e, "\t\tfor (size_t i = 0; i < %ld; i++)\n", n);
-	out(e, "\t\t\tw%d[i] += %s;\n", w, src);
+	out(e, "\t\t\t(%s)[i] += %s;\n", w, src);
 }
 
 /* For reductions and softmax: outer x len x inner lanes of an operand. */
@@ -885,7 +957,7 @@ address(const Emitter *e, int id, Operand *o)
 		o->stride = e->m->target_size;
 		return 1;
 	default:
-		snprintf(o->base, REF_MAX, "w%d", e->plan.buf[id]);
+		storage(e, id, o->base, sizeof o->base);
 		o->stride = v->type.batched ? ir_numel(&v->type) : 0;
 		return 1;
 	}
@@ -907,7 +979,7 @@ product_gemm(Emitter *e, int id, long m, long k, long n)
 	Operand a, bo;
 	int ab = val(e, v->arg[0])->type.batched;
 	int bb = val(e, v->arg[1])->type.batched;
-	int c = e->plan.buf[id];
+	char c[REF_MAX];
 	const char *nm = e->m->name;
 
 	if (!is_gemm(e->m, id))
@@ -915,19 +987,20 @@ product_gemm(Emitter *e, int id, long m, long k, long n)
 	address(e, v->arg[0], &a);
 	address(e, v->arg[1], &bo);
 	own_loops(e, id);
+	storage(e, id, c, sizeof c);
 	if (cg_pack_size(&e->m->fn, id)) {
 		out(e, "\t%s_transpose(%ld, %ld, %s, ws + %ld);\n", nm, m, k,
 			a.base, e->plan.pack_off);
 		out(e, "\t%s_gemm(batch, %ld, %ld, %s, %ld, 1, ws + %ld, %ld, "
-			"w%d, %ld, 0);\n", nm, m, k, bo.base, bo.stride,
+			"%s, %ld, 0);\n", nm, m, k, bo.base, bo.stride,
 			e->plan.pack_off, m, c, m);
 	} else if (v->type.batched && ab && !bb &&
 	    (m == 1 || a.stride == m * k)) {
 		out(e, "\t%s_gemm(batch * %ld, %ld, %ld, %s, %ld, 1, %s, %ld, "
-			"w%d, %ld, 0);\n", nm, m, n, k, a.base,
+			"%s, %ld, 0);\n", nm, m, n, k, a.base,
 			m == 1 ? a.stride : k, bo.base, n, c, n);
 	} else if (!v->type.batched && ab && bb && k == 1) {
-		out(e, "\t%s_gemm(%ld, %ld, batch, %s, 1, %ld, %s, %ld, w%d, "
+		out(e, "\t%s_gemm(%ld, %ld, batch, %s, 1, %ld, %s, %ld, %s, "
 			"%ld, 0);\n", nm, m, n, a.base, a.stride, bo.base,
 			bo.stride, c, n);
 	} else {
@@ -937,7 +1010,7 @@ product_gemm(Emitter *e, int id, long m, long k, long n)
 		out(e, "\tfor (size_t b = 0; b < %s; b++)\n",
 			ab || bb ? "batch" : "1");
 		out(e, "\t\t%s_gemm(%ld, %ld, %ld, %s + b * %ld, %ld, 1, "
-			"%s + b * %ld, %ld, w%d + b * %ld, %ld, %d);\n", nm, m, n,
+			"%s + b * %ld, %ld, %s + b * %ld, %ld, %d);\n", nm, m, n,
 			k, a.base, a.stride, k, bo.base, bo.stride, n, c,
 			v->type.batched ? m * n : 0, n, sum);
 	}
@@ -1009,14 +1082,14 @@ static const EmitFn emit_fns[IR_NOPS] = {
 
 /* Plans the buffers of a function, declares them, then emits its values. */
 static void
-emit_body(Emitter *e, const char *live, const int *roots, int nroots)
+emit_body(Emitter *e, CgEntry which, const char *live, const int *roots,
+	int nroots)
 {
 	const IrFunc *f = &e->m->fn;
 
 	e->live = live;
-	e->local = calloc((size_t)f->n + 1, 1);
-	find_locals(e, roots, nroots);
-	cg_plan(f, live, roots, nroots, e->local, &e->plan);
+	find_unbuffered(e, which, roots, nroots);
+	cg_plan(f, live, roots, nroots, e->unbuffered, &e->plan);
 	out(e, "\t%s *restrict ws = workspace;\n", e->real);
 	out(e, "\t(void)ws, (void)batch;\n");
 	for (int k = 0; k < e->plan.nbuf; k++)
@@ -1056,7 +1129,7 @@ emit_entry_body(Emitter *e, CgEntry which)
 	char *live = malloc((size_t)f->n + 1);
 
 	ir_live(f, root, nroots, live);
-	emit_body(e, live, root, nroots);
+	emit_body(e, which, live, root, nroots);
 	free(live);
 	free(root);
 }
@@ -1069,6 +1142,8 @@ write_grad(Emitter *e, int i)
 	char name[160], src[REF_MAX];
 
 	cg_param_field(e->m, i, name, sizeof name);
+	if (g >= 0 && e->home[g] == i + 1)
+		return;
 	if (g >= 0)
 		ref(e, g, "0", p->type.rank ? "i" : "0", src);
 	else
@@ -1162,19 +1237,20 @@ emit_entry(Emitter *e, CgEntry which)
 		out(e, "\treturn %s;\n}\n", res);
 	}
 	cg_plan_free(&e->plan);
-	free(e->local);
+	free_unbuffered(e);
 }
 
 /* The workspace must fit the largest function's buffers, as this emitter
- * plans them (loop scalars need no buffer, but the plan then shares
- * buffers differently) and as the LLVM one does (no scalars). */
+ * plans them (loop scalars and gradients computed into grad need no
+ * buffer, but the plan then shares buffers differently) and as the LLVM
+ * one does (every stored value in the workspace). */
 void
 cg_workspace(const IrModule *m, long *size_b, long *size_c)
 {
 	const IrFunc *f = &m->fn;
 	int *root = malloc(((size_t)m->nparams + m->ninputs + 2) * sizeof *root);
 	char *live = malloc((size_t)f->n + 1);
-	Emitter e = { .m = m, .live = live, .local = malloc((size_t)f->n + 1) };
+	Emitter e = { .m = m, .live = live };
 
 	*size_b = *size_c = 0;
 	for (CgEntry w = 0; w < CG_NENTRIES; w++) {
@@ -1182,19 +1258,19 @@ cg_workspace(const IrModule *m, long *size_b, long *size_c)
 			continue;
 		int n = cg_entry_roots(m, w, root);
 		ir_live(f, root, n, live);
-		memset(e.local, 0, (size_t)f->n + 1);
-		find_locals(&e, root, n);
-		for (int scalars = 0; scalars < 2; scalars++) {
+		find_unbuffered(&e, w, root, n);
+		for (int c_plan = 0; c_plan < 2; c_plan++) {
 			CgPlan p;
-			cg_plan(f, live, root, n, scalars ? e.local : NULL, &p);
+			cg_plan(f, live, root, n, c_plan ? e.unbuffered : NULL,
+				&p);
 			*size_b = p.size_b > *size_b ? p.size_b : *size_b;
 			*size_c = p.size_c > *size_c ? p.size_c : *size_c;
 			cg_plan_free(&p);
 		}
+		free_unbuffered(&e);
 	}
 	free(root);
 	free(live);
-	free(e.local);
 	free(e.fused);
 }
 
