@@ -39,6 +39,7 @@ TestList llvm_tests(void);
 TestList idx_tests(void);
 TestList examples_tests(void);
 TestList harden_tests(void);
+TestList kernels_tests(void);
 
 /* Runs a shell command; returns its exit status, and its combined output
  * in *out (malloc'd) when out is not NULL. */
