@@ -966,7 +966,7 @@ address(const Emitter *e, int id, Operand *o)
 /*
  * C = A B per example, an m x k by k x n product, through the generated
  * gemm routine.  The batch folds into the product where it can:
- *   W @ x over the batch:      X (batch x k) times W^T, W packed first
+ *   W @ x over the batch:      X (batch x k) times W^T, read from W
  *   x^T W, or A_b W row-major: (batch m) x k times W
  *   sum over b of d_b h_b^T:   D^T H, the sum over the batch is the k axis
  * and otherwise each example (or, when C has no batch axis but an operand
@@ -988,19 +988,17 @@ product_gemm(Emitter *e, int id, long m, long k, long n)
 	address(e, v->arg[1], &bo);
 	own_loops(e, id);
 	storage(e, id, c, sizeof c);
-	if (cg_pack_size(&e->m->fn, id)) {
-		out(e, "\t%s_transpose(%ld, %ld, %s, ws + %ld);\n", nm, m, k,
-			a.base, e->plan.pack_off);
-		out(e, "\t%s_gemm(batch, %ld, %ld, %s, %ld, 1, ws + %ld, %ld, "
-			"%s, %ld, 0);\n", nm, m, k, bo.base, bo.stride,
-			e->plan.pack_off, m, c, m);
+	if (cg_weights_times_batch(&e->m->fn, id)) {
+		out(e, "\t%s_gemm(batch, %ld, %ld, %s, %ld, 1, %s, 1, %ld, "
+			"%s, %ld, 0);\n", nm, m, k, bo.base, bo.stride, a.base,
+			k, c, m);
 	} else if (v->type.batched && ab && !bb &&
 	    (m == 1 || a.stride == m * k)) {
 		out(e, "\t%s_gemm(batch * %ld, %ld, %ld, %s, %ld, 1, %s, %ld, "
-			"%s, %ld, 0);\n", nm, m, n, k, a.base,
+			"1, %s, %ld, 0);\n", nm, m, n, k, a.base,
 			m == 1 ? a.stride : k, bo.base, n, c, n);
 	} else if (!v->type.batched && ab && bb && k == 1) {
-		out(e, "\t%s_gemm(%ld, %ld, batch, %s, 1, %ld, %s, %ld, %s, "
+		out(e, "\t%s_gemm(%ld, %ld, batch, %s, 1, %ld, %s, %ld, 1, %s, "
 			"%ld, 0);\n", nm, m, n, a.base, a.stride, bo.base,
 			bo.stride, c, n);
 	} else {
@@ -1010,7 +1008,7 @@ product_gemm(Emitter *e, int id, long m, long k, long n)
 		out(e, "\tfor (size_t b = 0; b < %s; b++)\n",
 			ab || bb ? "batch" : "1");
 		out(e, "\t\t%s_gemm(%ld, %ld, %ld, %s + b * %ld, %ld, 1, "
-			"%s + b * %ld, %ld, %s + b * %ld, %ld, %d);\n", nm, m, n,
+			"%s + b * %ld, %ld, 1, %s + b * %ld, %ld, %d);\n", nm, m, n,
 			k, a.base, a.stride, k, bo.base, bo.stride, n, c,
 			v->type.batched ? m * n : 0, n, sum);
 	}
@@ -1294,8 +1292,8 @@ index_lines(Emitter *e)
 		}
 }
 
-/* Whether any live value of any entry passes `test`: which of the
- * helpers of cg_gemm_source and cg_transpose_source the file needs. */
+/* Whether any live value of any entry passes `test`: whether the file
+ * needs cg_gemm_source. */
 static int
 any_live(const IrModule *m, int (*test)(const IrModule *m, int id))
 {
@@ -1313,12 +1311,6 @@ any_live(const IrModule *m, int (*test)(const IrModule *m, int id))
 	free(root);
 	free(live);
 	return found;
-}
-
-static int
-is_pack(const IrModule *m, int id)
-{
-	return cg_pack_size(&m->fn, id) > 0;
 }
 
 void
@@ -1340,8 +1332,6 @@ cg_emit_source(const IrModule *m, const CgOptions *o, FILE *f)
 	cg_template(f, cg_independent_source, m->name);
 	if (any_live(m, is_gemm))
 		cg_template(f, cg_gemm_source, m->name);
-	if (any_live(m, is_pack))
-		cg_template(f, cg_transpose_source, m->name);
 	for (CgEntry w = 0; w < CG_NENTRIES; w++)
 		if (exists(m, w) || w == CG_PREDICT)
 			emit_entry(&e, w);

@@ -45,7 +45,6 @@ int cg_entry_roots(const IrModule *m, CgEntry which, int *root);
 /* kernels.c: the generated GEMM and transpose routines, as templates. */
 extern const char cg_gemm_source[];
 extern const char cg_independent_source[];
-extern const char cg_transpose_source[];
 
 /* plan.c: where each value of one generated function lives.  buf[id] is
  * the value's buffer (-1 when it is read in place or not live); buffer k
@@ -56,16 +55,15 @@ typedef struct CgPlan {
 	int nbuf;
 	long *off_b, *off_c;
 	long size_b, size_c;
-	long pack_off;          /* shared scratch for packed products */
 } CgPlan;
 
 int cg_stored(const IrValue *v);
 
 /* plan.c: whether value id has storage a product can point at (not a
- * constant or iota), and the scratch elements product id needs to pack a
- * shared matrix transposed (W @ x over the batch), else 0. */
+ * constant or iota), and whether product id is a shared matrix times a
+ * per-example vector (W @ x over the batch), which runs as X W^T. */
 int cg_addressable(const IrFunc *f, int id);
-long cg_pack_size(const IrFunc *f, int id);
+int cg_weights_times_batch(const IrFunc *f, int id);
 void cg_plan(const IrFunc *f, const char *live, const int *roots, int nroots,
 	const char *scalar, CgPlan *p);
 

@@ -1,7 +1,8 @@
 /*
- * kernels.c - C source that NAME.c includes when it needs it: the matrix
- * product and the transpose the batched products are emitted as.  Each is
- * a template, '@' standing for the module name (cg_template).
+ * kernels.c - C source that NAME.c includes: the loop annotation every
+ * element-wise loop carries and, when it needs it, the matrix product the
+ * batched products are emitted as.  Each is a template, '@' standing for
+ * the module name (cg_template).
  */
 #include "cg.h"
 
@@ -11,10 +12,13 @@
  * through the workspace pointers and, with more than a few arrays, gives
  * up on vectorising rather than check them all at run time.  Each such
  * loop is marked with @_INDEPENDENT, which tells GCC and Clang so and is
- * empty for any other compiler.
+ * empty for any other compiler.  The mark is a hint: a loop Clang does not
+ * vectorise after all (one that calls expf, or any loop at -O0 or -O1)
+ * would otherwise draw a -Wpass-failed warning, an error under -Werror.
  */
 const char cg_independent_source[] =
 "\n#if defined(__clang__)\n"
+"#pragma clang diagnostic ignored \"-Wpass-failed\"\n"
 "#define @_INDEPENDENT _Pragma(\"clang loop vectorize(assume_safety)\")\n"
 "#elif defined(__GNUC__)\n"
 "#define @_INDEPENDENT _Pragma(\"GCC ivdep\")\n"
@@ -22,25 +26,13 @@ const char cg_independent_source[] =
 "#define @_INDEPENDENT\n"
 "#endif\n";
 
-/* A tiled transpose, for products whose operand arrives the wrong way. */
-const char cg_transpose_source[] =
-"\n"
-"/* dst = src^T for a rows x cols src, in 16 x 16 tiles so that both\n"
-" * sides stay within a few cache lines. */\n"
-"static void\n@_transpose(size_t rows, size_t cols, const @_real *restrict src,\n"
-"\t@_real *restrict dst)\n{\n"
-"\tfor (size_t r0 = 0; r0 < rows; r0 += 16)\n"
-"\t\tfor (size_t c0 = 0; c0 < cols; c0 += 16)\n"
-"\t\t\tfor (size_t r = r0; r < r0 + 16 && r < rows; r++)\n"
-"\t\t\t\tfor (size_t c = c0; c < c0 + 16 && c < cols; c++)\n"
-"\t\t\t\t\tdst[c * rows + r] = src[r * cols + c];\n}\n\n";
-
 /*
  * The matrix product every batched matmul and outer product becomes:
  * C = A B, or C += A B when `acc`, for an m x k by k x n product.  A's
- * element (i, t) is a[i * ars + t * acs], so one routine serves a
- * transposed or batch-strided A; rows of B and C are ldb and ldc apart and
- * contiguous.
+ * element (i, t) is a[i * ars + t * acs] and B's b[t * brs + j * bcs], so
+ * one routine serves transposed or batch-strided operands (W @ x over a
+ * batch is X W^T, read from W as it is stored); rows of C are ldc apart
+ * and contiguous.
  *
  * It must stay plain C that the compiler vectorises, and each element of C
  * must be the same sum, t = 0, 1, ..., k - 1 in turn onto 0 or C's old
@@ -125,17 +117,26 @@ const char cg_gemm_source[] =
 "\t\tfor (size_t r = 0; r < mr; r++)\n"
 "\t\t\tfor (size_t j = 0; j < nr; j++)\n"
 "\t\t\t\tc[r * ldc + j] = s[r][j];\n}\n\n"
-"/* bp[t][j] = b[t * ldb + j] for kc rows of nr <= NR columns, zero past. */\n"
+"/* bp[t][j] = b[t * brs + j * bcs] for kc rows of nr <= NR columns, zero\n"
+" * past; read along whichever of B's axes is contiguous. */\n"
 "static void\n"
-"@_pack(size_t kc, size_t nr, const @_real *b, size_t ldb, @_real *bp)\n{\n"
-"\tfor (size_t t = 0; t < kc; t++)\n"
+"@_pack(size_t kc, size_t nr, const @_real *b, size_t brs, size_t bcs,\n"
+"\t@_real *bp)\n{\n"
+"\tif (bcs == 1)\n"
+"\t\tfor (size_t t = 0; t < kc; t++)\n"
+"\t\t\tfor (size_t j = 0; j < @_NR; j++)\n"
+"\t\t\t\tbp[t * @_NR + j] = j < nr ? b[t * brs + j] : 0;\n"
+"\telse\n"
 "\t\tfor (size_t j = 0; j < @_NR; j++)\n"
-"\t\t\tbp[t * @_NR + j] = j < nr ? b[t * ldb + j] : 0;\n}\n\n"
-"/* C (+)= A B; A's element (i, t) is a[i * ars + t * acs]. */\n"
+"\t\t\tfor (size_t t = 0; t < kc; t++)\n"
+"\t\t\t\tbp[t * @_NR + j] = j < nr ? b[t * brs + j * bcs] : 0;\n"
+"}\n\n"
+"/* C (+)= A B; A's element (i, t) is a[i * ars + t * acs], B's element\n"
+" * (t, j) is b[t * brs + j * bcs]. */\n"
 "static void\n"
 "@_gemm(size_t m, size_t n, size_t k, const @_real *a,\n"
-"\tsize_t ars, size_t acs, const @_real *b, size_t ldb, @_real *c,\n"
-"\tsize_t ldc, int acc)\n{\n"
+"\tsize_t ars, size_t acs, const @_real *b, size_t brs, size_t bcs,\n"
+"\t@_real *c, size_t ldc, int acc)\n{\n"
 "\t@_real bp[@_KC * @_NR];\n\n"
 "\tfor (size_t r = 0; r < m && k == 0 && !acc; r++)\n"
 "\t\tfor (size_t j = 0; j < n; j++)\n"
@@ -144,7 +145,7 @@ const char cg_gemm_source[] =
 "\t\tconst size_t kc = k - t0 < @_KC ? k - t0 : @_KC;\n\n"
 "\t\tfor (size_t j0 = 0; j0 < n; j0 += @_NR) {\n"
 "\t\t\tconst size_t nr = n - j0 < @_NR ? n - j0 : @_NR;\n\n"
-"\t\t\t@_pack(kc, nr, b + t0 * ldb + j0, ldb, bp);\n"
+"\t\t\t@_pack(kc, nr, b + t0 * brs + j0 * bcs, brs, bcs, bp);\n"
 "\t\t\tfor (size_t i0 = 0; i0 < m; i0 += @_MR)\n"
 "\t\t\t\t@_tile(m - i0 < @_MR ? m - i0 : @_MR, nr, kc,\n"
 "\t\t\t\t\ta + i0 * ars + t0 * acs, ars, acs, bp,\n"

@@ -9,9 +9,7 @@
  * element i before writing element i.  Other ops never share a buffer with
  * their operands.  Buffers are reused only at exactly the same size, so the
  * workspace is a fixed list of buffers: size_c elements shared by the batch,
- * then size_b elements per example.  Roots stay alive to the end.  A
- * product that packs a matrix (cg_pack_size) uses one shared scratch area
- * after the buffers, as large as the largest such matrix.
+ * then size_b elements per example.  Roots stay alive to the end.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -46,10 +44,10 @@ cg_addressable(const IrFunc *f, int id)
 /*
  * W @ x over a batch: a shared matrix times a per-example vector.  The
  * product runs as X W^T, batch rows by the matrix's rows, so that its
- * inner loop walks contiguous memory; that needs W^T, packed once per call.
+ * inner loop walks contiguous memory; the gemm reads W^T from W.
  */
-long
-cg_pack_size(const IrFunc *f, int id)
+int
+cg_weights_times_batch(const IrFunc *f, int id)
 {
 	const IrValue *v = &f->v[id];
 	const IrType *a, *b;
@@ -61,9 +59,7 @@ cg_pack_size(const IrFunc *f, int id)
 	if (a->batched || !b->batched || a->rank != 2 ||
 	    !(b->rank == 1 || (b->rank == 2 && b->dim[1] == 1)))
 		return 0;
-	if (!cg_addressable(f, v->arg[0]) || !cg_addressable(f, v->arg[1]))
-		return 0;
-	return ir_numel(a);
+	return cg_addressable(f, v->arg[0]) && cg_addressable(f, v->arg[1]);
 }
 
 /* A value read in place (bcast) extends the life of what it reads. */
@@ -197,12 +193,6 @@ cg_plan(const IrFunc *f, const char *live, const int *roots, int nroots,
 			release_operands(&pl, f, id, last);
 		if (last[id] < 0)
 			give_back(&pl, p->buf[id]);
-	}
-	p->pack_off = p->size_c;
-	for (int id = 0; id < f->n; id++) {
-		long need = live[id] ? cg_pack_size(f, id) : 0;
-		if (p->pack_off + need > p->size_c)
-			p->size_c = p->pack_off + need;
 	}
 	/* per-example buffers go after the shared ones */
 	for (int b = 0; b < p->nbuf; b++)
