@@ -56,7 +56,7 @@ RUNTIME_SRC := runtime/data.c runtime/npy.c runtime/idx.c \
            runtime/inflate.c runtime/table.c \
            runtime/model.c runtime/rng.c runtime/optim.c runtime/ckpt.c \
            runtime/json.c runtime/metrics.c runtime/progress.c \
-           runtime/plot.c runtime/train.c runtime/main.c
+           runtime/plot.c runtime/pool.c runtime/train.c runtime/main.c
 HEADERS := $(wildcard lexer/*.h parser/*.h ir/*.h ir/*.def codegen/*.h \
            driver/*.h) \
            $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h

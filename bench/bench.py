@@ -54,14 +54,17 @@ def run(cmd, **kw):
 
 
 def build_lib(name, source):
-    """MODEL.c from dlc plus bench/dlc_lib.c, as a shared library."""
+    """MODEL.c from dlc plus bench/dlc_lib.c and the trainer's thread pool
+    (runtime/pool.c), as a shared library."""
     gen = os.path.join(BUILD, name)
     os.makedirs(gen, exist_ok=True)
     run([DLC, "--emit=c", "--name=" + name, "-o", gen + "/", source])
     lib = os.path.join(BUILD, "lib%s.so" % name)
     run([CC] + TRAINER_FLAGS + ["-D_POSIX_C_SOURCE=200809L", "-fPIC",
         "-shared", "-DMODEL=" + name, "-I" + gen,
+        "-I" + os.path.join(ROOT, "runtime"),
         os.path.join(ROOT, "bench", "dlc_lib.c"),
+        os.path.join(ROOT, "runtime", "pool.c"),
         os.path.join(gen, name + ".c"), "-lm", "-pthread", "-o", lib])
     return load(lib)
 

@@ -4,17 +4,17 @@
  * bench.py loads and times.  Build with -DMODEL=name and the generated
  * directory on the include path.
  *
- * A training step is what the trainer does per batch: MODEL_loss_grad on a
- * window of rows, then MODEL_step.  With threads > 1 the batch is split
- * into equal parts, one per thread, each with its own workspace and
- * gradient; the mean loss is linear, so the batch gradient is the parts'
- * gradients weighted by their share of the batch.  That is how a caller of
- * the generated API uses several cores without the generated code itself
- * needing threads.
+ * A training step is what the trainer does per batch: the batch's loss
+ * and gradient, then MODEL_step.  The gradient comes from the trainer's
+ * own thread pool (runtime/pool.c, compiled into this library), so with
+ * threads > 1 the benchmark times exactly the trainer's split of a batch:
+ * equal parts, one per thread, each with its own workspace and gradient,
+ * weighted by their share of the batch.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "dlrt.h"
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
@@ -27,24 +27,17 @@
 typedef F(_real) real;
 typedef F(_params) params;
 
-enum { MAX_THREADS = 64 };
-
-typedef struct Part {
-	pthread_t thread;
-	params *grad;
-	void *ws;
-	const real *x, *y;
-	size_t len;
-	real loss;
-} Part;
+_Static_assert(sizeof(real) == sizeof(rt_real),
+	"build with -DDLRT_F64 for an f64 model");
 
 static struct {
-	params p;
+	params p, grad;
 	F(_optim) opt;
 	F(_optim_state) state;
 	const real *x, *y;
-	long rows, batch, threads;
-	Part part[MAX_THREADS];
+	long rows, batch;
+	RtPool *pool;
+	void *ws;               /* bench_grad and bench_loss: one thread */
 	long pos;
 } B;
 
@@ -83,31 +76,43 @@ bench_workspace_bytes(long batch)
 	return (double)F(_workspace_size)((size_t)batch);
 }
 
+static rt_real
+loss_grad(const rt_real *p, rt_real *g, const rt_real *in,
+	const rt_real *tg, size_t n, void *ws)
+{
+	return F(_loss_grad)((const params *)(const void *)p,
+		(params *)(void *)g, in, tg, n, ws);
+}
+
+/* What the pool needs of the model; the trainer's descriptor has more. */
+static const RtModel model = {
+	.name = STR(MODEL),
+	.nparams = F(_NPARAMS),
+	.ninputs = F(_NINPUTS),
+	.workspace_size = F(_workspace_size),
+	.loss_grad = loss_grad,
+};
+
 /* Data stay the caller's; parameters and optimiser state start afresh. */
 int
 bench_setup(const real *p, const real *x, const real *y, long rows,
 	long batch, long threads)
 {
-	if (threads < 1 || threads > MAX_THREADS || rows % batch)
+	char err[256];
+
+	if (threads < 1 || threads > RT_MAX_THREADS || rows % batch)
 		return -1;
 	memcpy(&B.p, p, sizeof B.p);
 	F(_optim_default)(&B.opt);
 	F(_optim_state_init)(&B.state);
 	B.x = x, B.y = y, B.rows = rows, B.batch = batch;
 	B.pos = 0;
-	for (long t = 0; t < B.threads; t++) {
-		free(B.part[t].grad);
-		free(B.part[t].ws);
-	}
-	B.threads = threads;
-	for (long t = 0; t < threads; t++) {
-		size_t len = (size_t)(batch / threads + 1);
-		B.part[t].grad = malloc(sizeof(params));
-		B.part[t].ws = malloc(F(_workspace_size)(len));
-		if (!B.part[t].grad || !B.part[t].ws)
-			return -1;
-	}
-	return 0;
+	rt_pool_free(B.pool);
+	free(B.ws);
+	B.pool = rt_pool_new(&model, F(_NTARGETS), (int)threads,
+		(size_t)batch, err, sizeof err);
+	B.ws = malloc(F(_workspace_size)((size_t)batch));
+	return B.pool && B.ws ? 0 : -1;
 }
 
 /* The next window of `batch` rows, cycling through the data. */
@@ -120,60 +125,17 @@ next_window(void)
 	return first;
 }
 
-static void *
-run_part(void *arg)
-{
-	Part *pt = arg;
-
-	pt->loss = F(_loss_grad)(&B.p, pt->grad, pt->x, pt->y, pt->len,
-		pt->ws);
-	return NULL;
-}
-
-/* The gradient of one batch into part 0's buffer; returns the loss. */
-static real
-batch_grad(void)
-{
-	long first = next_window(), done = 0, n = B.threads;
-	real loss = 0;
-
-	for (long t = 0; t < n; t++) {
-		Part *pt = &B.part[t];
-		pt->len = (size_t)(B.batch / n + (t < B.batch % n));
-		pt->x = B.x + (first + done) * F(_NINPUTS);
-		pt->y = B.y + (first + done) * F(_NTARGETS);
-		done += (long)pt->len;
-		if (t > 0)
-			pthread_create(&pt->thread, NULL, run_part, pt);
-	}
-	run_part(&B.part[0]);
-	if (n == 1)
-		return B.part[0].loss;
-	real *g0 = (real *)B.part[0].grad;
-	real w0 = (real)B.part[0].len / (real)B.batch;
-	for (long i = 0; i < F(_NPARAMS); i++)
-		g0[i] *= w0;
-	loss = B.part[0].loss * w0;
-	for (long t = 1; t < n; t++) {
-		Part *pt = &B.part[t];
-		const real *g = (const real *)pt->grad;
-		real w = (real)pt->len / (real)B.batch;
-		pthread_join(pt->thread, NULL);
-		for (long i = 0; i < F(_NPARAMS); i++)
-			g0[i] += w * g[i];
-		loss += w * pt->loss;
-	}
-	return loss;
-}
-
 double
 bench_train(long steps)
 {
 	real loss = 0;
 
 	for (long s = 0; s < steps; s++) {
-		loss = batch_grad();
-		F(_step)(&B.p, B.part[0].grad, &B.state, &B.opt);
+		long first = next_window();
+		loss = rt_pool_loss_grad(B.pool, (const rt_real *)&B.p,
+			(rt_real *)&B.grad, B.x + first * F(_NINPUTS),
+			B.y + first * F(_NTARGETS), (size_t)B.batch);
+		F(_step)(&B.p, &B.grad, &B.state, &B.opt);
 	}
 	return (double)loss;
 }
@@ -185,9 +147,9 @@ bench_grad(long steps)
 
 	for (long s = 0; s < steps; s++) {
 		long first = next_window();
-		loss = F(_loss_grad)(&B.p, B.part[0].grad,
+		loss = F(_loss_grad)(&B.p, &B.grad,
 			B.x + first * F(_NINPUTS), B.y + first * F(_NTARGETS),
-			(size_t)B.batch, B.part[0].ws);
+			(size_t)B.batch, B.ws);
 	}
 	return (double)loss;
 }
@@ -200,8 +162,7 @@ bench_loss(long steps)
 	for (long s = 0; s < steps; s++) {
 		long first = next_window();
 		loss = F(_loss)(&B.p, B.x + first * F(_NINPUTS),
-			B.y + first * F(_NTARGETS), (size_t)B.batch,
-			B.part[0].ws);
+			B.y + first * F(_NTARGETS), (size_t)B.batch, B.ws);
 	}
 	return (double)loss;
 }

@@ -168,11 +168,13 @@ def write(results, models, machine, rounds, root):
               machine["blas"]), "",
           "Each figure is the median of %d interleaved rounds, with the "
           "minimum and maximum in brackets.  f32 throughout; one thread "
-          "unless a row says otherwise.  \"dlc with N threads\" splits each "
-          "batch into N equal parts, one per thread, each calling the "
-          "generated MODEL_loss_grad with its own workspace, then adds the "
-          "parts' gradients weighted by their share (bench/dlc_lib.c); the "
-          "generated code itself has no threads." % rounds, "",
+          "unless a row says otherwise.  \"dlc with N threads\" is the "
+          "trainer's --threads N: its thread pool (runtime/pool.c, which "
+          "bench/dlc_lib.c compiles in) splits each batch into N equal "
+          "parts, one per thread, each calling the generated "
+          "MODEL_loss_grad with its own workspace, then adds the parts' "
+          "gradients weighted by their share; the generated code itself "
+          "has no threads." % rounds, "",
           "Data: " + "; ".join("%s: %s" % (n, m["what"])
                                for n, m in models.items()) + ".", "",
           "![targets](performance.svg)", "", "## Targets", ""]

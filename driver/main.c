@@ -529,7 +529,7 @@ build_trainer(const IrModule *m, const CgOptions *co, const char *output,
 	 * bench/bench.py compiles with the same flags. */
 	const char *rest[] = { "-std=c11", "-O2", "-march=native", inc, geninc,
 		co->precision == CG_F64 ? "-DDLRT_F64" : "-DDLRT_F32",
-		src, glue, lib, "-lm", "-o", output, NULL };
+		src, glue, lib, "-lm", "-pthread", "-o", output, NULL };
 	for (int i = 0; rest[i]; i++)
 		argv[n++] = (char *)rest[i];
 	argv[n] = NULL;

@@ -236,6 +236,26 @@ int rt_json_write(const char *path, const RtModel *m, const rt_real *v,
 int rt_json_read(const char *path, const RtModel *m, rt_real *v,
 	char *err, size_t errlen);
 
+/* ---- pool.c: one batch's gradient split across threads ---- */
+
+typedef struct RtPool RtPool;
+
+#define RT_MAX_THREADS 1024
+
+/* A pool for batches of up to max_batch rows of m, whose targets have
+ * tcols columns, computing with `threads` threads, the caller's among
+ * them (fewer when max_batch is smaller); 1 starts none.  NULL, with the
+ * reason in err, when memory or a thread is refused. */
+RtPool *rt_pool_new(const RtModel *m, int tcols, int threads,
+	size_t max_batch, char *err, size_t errlen);
+void rt_pool_free(RtPool *p);
+/* m->loss_grad of n rows, n at most max_batch, split across the threads;
+ * with one thread, exactly m->loss_grad. */
+rt_real rt_pool_loss_grad(RtPool *p, const rt_real *params, rt_real *grad,
+	const rt_real *inputs, const rt_real *targets, size_t n);
+/* The cores this process may run on, 1 to RT_MAX_THREADS. */
+int rt_cores(void);
+
 /* ---- metrics.c ---- */
 
 typedef struct RtMetrics {
@@ -312,6 +332,7 @@ typedef struct RtConfig {
 	const char *predict_path, *out_path;
 	int quiet;
 	long every;
+	long threads;           /* for training and --grad-out; below 2: one */
 } RtConfig;
 
 /* How a training run ended. */
@@ -333,9 +354,12 @@ extern volatile sig_atomic_t rt_interrupted;
  * Saves to c->save_path after every epoch when set; log may be NULL. */
 RtStop rt_train(const RtModel *m, const RtConfig *c, const RtData *train,
 	const RtData *val, RtState *s, FILE *log, RtHistory *h);
-/* The gradient of the mean loss over d at s->params, into grad. */
-double rt_full_grad(const RtModel *m, const RtData *d, size_t chunk,
-	const rt_real *params, rt_real *grad);
+/* The gradient of the mean loss over d at params, into grad, in chunks
+ * of `chunk` rows each split across `threads`; -1 when out of memory
+ * or threads, with the reason in err. */
+int rt_full_grad(const RtModel *m, const RtData *d, size_t chunk,
+	int threads, const rt_real *params, rt_real *grad, char *err,
+	size_t errlen);
 void rt_history_free(RtHistory *h);
 
 /* ---- main.c: the whole trainer; the generated main() calls it ---- */

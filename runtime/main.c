@@ -23,7 +23,8 @@
 /* ---- flags: one table drives parsing and --help ---- */
 
 typedef enum FlagKind {
-	F_PATH, F_REAL, F_LONG, F_SEED, F_ON, F_OPT, F_SCHED, F_HELP
+	F_PATH, F_REAL, F_LONG, F_SEED, F_ON, F_OPT, F_SCHED, F_THREADS,
+	F_HELP
 } FlagKind;
 
 typedef struct Flag {
@@ -66,6 +67,8 @@ static const Flag flags[] = {
 	{ "--epochs", "N", F_LONG, AT(epochs), 1, 1e9,
 	  "train until this many epochs are done" },
 	{ "--batch", "B", F_LONG, AT(batch), 1, 1e7, "examples per step" },
+	{ "--threads", "N", F_THREADS, AT(threads), 0, RT_MAX_THREADS,
+	  "threads per batch; 0 or all: every core" },
 	{ "--seed", "S", F_SEED, AT(seed), 0, 9007199254740992.0,
 	  "seed of the initial values, shuffle and split" },
 	{ "--schedule", "NAME", F_SCHED, AT(schedule), 0, 0,
@@ -115,7 +118,7 @@ static RtConfig
 defaults(const RtModel *m)
 {
 	RtConfig c = { .optim = m->optim, .epochs = m->epochs,
-	               .batch = m->batch, .seed = m->seed,
+	               .batch = m->batch, .seed = m->seed, .threads = 1,
 	               .schedule = RT_CONSTANT, .step_size = 10,
 	               .gamma = 0.1 };
 
@@ -133,7 +136,7 @@ default_text(const Flag *f, const RtConfig *c, char *buf, size_t n)
 	buf[0] = '\0';
 	if (f->kind == F_REAL)
 		snprintf(buf, n, "%g", *(const double *)(const void *)p);
-	else if (f->kind == F_LONG)
+	else if (f->kind == F_LONG || f->kind == F_THREADS)
 		snprintf(buf, n, "%ld", *(const long *)(const void *)p);
 	else if (f->kind == F_SEED)
 		snprintf(buf, n, "%llu", (unsigned long long)
@@ -180,6 +183,9 @@ bad_value(const Flag *f)
 	else if (f->kind == F_SCHED)
 		fprintf(stderr, "error: %s needs constant, step or cosine\n",
 			f->name);
+	else if (f->kind == F_THREADS)
+		fprintf(stderr, "error: %s needs a whole number from 1 to %g, "
+			"or 0 or all for every core\n", f->name, f->hi);
 	else
 		fprintf(stderr, "error: %s needs a %s from %g to %g\n", f->name,
 			f->kind == F_REAL ? "number" : "whole number", f->lo,
@@ -224,6 +230,11 @@ set_flag(const RtModel *m, const Flag *f, RtConfig *c, const char *v)
 				return;
 			}
 		bad_value(f);
+		break;
+	case F_THREADS:
+		*(long *)p = strcmp(v, "all") ? (long)number(f, v) : 0;
+		if (*(long *)p == 0)
+			*(long *)p = rt_cores();
 		break;
 	case F_HELP:
 		usage(m, stdout);
@@ -413,8 +424,11 @@ grad_out(Run *r)
 		snprintf(r->err, sizeof r->err, "out of memory");
 		return -1;
 	}
-	rt_full_grad(r->m, &r->train, (size_t)r->c.batch, r->s.params, g);
-	status = rt_json_write(r->c.grad_out, r->m, g, r->err, sizeof r->err);
+	status = rt_full_grad(r->m, &r->train, (size_t)r->c.batch,
+		(int)r->c.threads, r->s.params, g, r->err, sizeof r->err);
+	if (!status)
+		status = rt_json_write(r->c.grad_out, r->m, g, r->err,
+			sizeof r->err);
 	free(g);
 	return status;
 }

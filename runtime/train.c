@@ -5,6 +5,10 @@
  * and takes an optimiser step.  After the epoch come validation, the log,
  * the checkpoint and early stopping.
  *
+ * With --threads N the loss and gradient of a batch come from a pool of
+ * N threads (pool.c); validation stays on this thread, since it runs
+ * once an epoch.
+ *
  * Everything a step depends on lives in RtState, including where in an
  * epoch we are and the generator's state at its start, so training that
  * stops anywhere (SIGINT, a checkpoint) resumes to the same bits.
@@ -27,25 +31,29 @@ typedef struct Trainer {
 	size_t *order;
 	rt_real *in, *tg;       /* the gathered batch */
 	rt_real *grad;
-	void *ws;
+	RtPool *pool;
 	RtEval eval;
 	RtProgress prog;
 } Trainer;
 
 static int
-trainer_init(Trainer *t)
+trainer_init(Trainer *t, char *err, size_t errlen)
 {
 	size_t b = (size_t)t->c->batch, n = t->d->n;
 	const RtModel *m = t->m;
 
+	snprintf(err, errlen, "out of memory for training buffers");
 	t->order = malloc((n + 1) * sizeof *t->order);
 	t->in = malloc(b * (size_t)m->ninputs * sizeof *t->in + 1);
 	t->tg = malloc(b * (size_t)rt_target_cols(m) * sizeof *t->tg + 1);
 	t->grad = calloc(m->nparams + 1, sizeof *t->grad);
-	t->ws = malloc(m->workspace_size(b) + 1);
 	if (t->val && rt_eval_init(&t->eval, m, b))
 		return -1;
-	return t->order && t->in && t->tg && t->grad && t->ws ? 0 : -1;
+	if (!t->order || !t->in || !t->tg || !t->grad)
+		return -1;
+	t->pool = rt_pool_new(m, rt_target_cols(m), (int)t->c->threads, b,
+		err, errlen);
+	return t->pool ? 0 : -1;
 }
 
 static void
@@ -55,7 +63,7 @@ trainer_free(Trainer *t)
 	free(t->in);
 	free(t->tg);
 	free(t->grad);
-	free(t->ws);
+	rt_pool_free(t->pool);
 	if (t->val)
 		rt_eval_free(&t->eval);
 }
@@ -131,8 +139,8 @@ batches(Trainer *t, long e, double lr)
 	for (size_t first = s->pos; first < n; first += b) {
 		size_t len = n - first < b ? n - first : b;
 		gather(t, first, len);
-		rt_real loss = t->m->loss_grad(s->params, t->grad, t->in,
-			t->tg, len, t->ws);
+		rt_real loss = rt_pool_loss_grad(t->pool, s->params, t->grad,
+			t->in, t->tg, len);
 		if (check_step(t, e, first / b + 1, loss))
 			return RT_NONFINITE;
 		if (t->c->clip > 0)
@@ -276,10 +284,11 @@ rt_train(const RtModel *m, const RtConfig *c, const RtData *train,
 	              .log = log, .h = h };
 	RtStop stop = RT_DONE;
 	size_t total = 0;
+	char err[256];
 
-	if (trainer_init(&t)) {
+	if (trainer_init(&t, err, sizeof err)) {
 		trainer_free(&t);
-		fprintf(stderr, "error: out of memory for training buffers\n");
+		fprintf(stderr, "error: %s\n", err);
 		return RT_FAILED;
 	}
 	if (c->epochs > s->epoch)
@@ -301,32 +310,32 @@ rt_train(const RtModel *m, const RtConfig *c, const RtData *train,
 	return stop;
 }
 
-double
-rt_full_grad(const RtModel *m, const RtData *d, size_t chunk,
-	const rt_real *params, rt_real *grad)
+int
+rt_full_grad(const RtModel *m, const RtData *d, size_t chunk, int threads,
+	const rt_real *params, rt_real *grad, char *err, size_t errlen)
 {
 	rt_real *g = calloc(m->nparams + 1, sizeof *g);
-	double *sum = calloc(m->nparams + 1, sizeof *sum), loss = 0;
-	void *ws = malloc(m->workspace_size(chunk) + 1);
+	double *sum = calloc(m->nparams + 1, sizeof *sum);
+	RtPool *pool = NULL;
 	size_t ni = (size_t)d->ninputs, nt = (size_t)d->ntargets;
+	int status = -1;
 
-	if (!g || !sum || !ws) {
-		loss = NAN;
-		goto out;
-	}
-	for (size_t first = 0; first < d->n; first += chunk) {
+	if (!g || !sum)
+		snprintf(err, errlen, "out of memory");
+	else if ((pool = rt_pool_new(m, d->ntargets, threads, chunk, err,
+	    errlen)))
+		status = 0;
+	for (size_t first = 0; !status && first < d->n; first += chunk) {
 		size_t len = d->n - first < chunk ? d->n - first : chunk;
-		loss += (double)m->loss_grad(params, g, d->inputs + first * ni,
-			d->targets + first * nt, len, ws) * (double)len;
+		rt_pool_loss_grad(pool, params, g, d->inputs + first * ni,
+			d->targets + first * nt, len);
 		for (size_t i = 0; i < m->nparams; i++)
 			sum[i] += (double)g[i] * (double)len;
 	}
-	for (size_t i = 0; i < m->nparams; i++)
+	for (size_t i = 0; !status && i < m->nparams; i++)
 		grad[i] = (rt_real)(sum[i] / (double)d->n);
-	loss /= (double)d->n;
-out:
+	rt_pool_free(pool);
 	free(g);
 	free(sum);
-	free(ws);
-	return loss;
+	return status;
 }

@@ -76,7 +76,7 @@ main(void)
 		grad_tests, passes_tests, random_tests, edge_tests, trainer_tests,
 		runtime_tests, embed_tests, irtools_tests, torch_tests,
 		llvm_tests, idx_tests, examples_tests, harden_tests,
-		kernels_tests,
+		kernels_tests, threads_tests,
 	};
 	struct CMUnitTest *all = NULL;
 	size_t n = 0;

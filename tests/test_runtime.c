@@ -122,7 +122,7 @@ hand_bin(const char *model)
 	snprintf(cmd, sizeof cmd, "mkdir -p '%s/test-scratch' && cc -std=c11 "
 		"-D_POSIX_C_SOURCE=200809L -O1 -DDLRT_F64 -DHAND_MAIN=%s "
 		"-I'%s/runtime' -I'%s/tests' '%s/tests/hand_models.c' "
-		"'%s/libdlrt-f64.a' -lm -o '%s' 2>&1", DLC_BUILD, model,
+		"'%s/libdlrt-f64.a' -lm -pthread -o '%s' 2>&1", DLC_BUILD, model,
 		DLC_ROOT, DLC_ROOT, DLC_ROOT, DLC_BUILD, *p);
 	if (run_cmd(cmd, &out) != 0)
 		fail_msg("%s\n%s", cmd, out);

@@ -226,7 +226,7 @@ test_flags(void **state)
 }
 
 /* Every number of a JSON file, in order: a parameter file's elements. */
-static long
+long
 json_numbers(const char *path, double *out, long max)
 {
 	char *text = NULL;

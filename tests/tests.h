@@ -40,6 +40,7 @@ TestList idx_tests(void);
 TestList examples_tests(void);
 TestList harden_tests(void);
 TestList kernels_tests(void);
+TestList threads_tests(void);
 
 /* Runs a shell command; returns its exit status, and its combined output
  * in *out (malloc'd) when out is not NULL. */
@@ -51,5 +52,9 @@ int run_dlc_on_text(const char *source, const char *flags, char **err);
 
 /* A fresh directory under the build tree for one test's files. */
 const char *scratch_dir(const char *name);
+
+/* test_trainer.c: every number of a JSON file, at most max, in order (a
+ * parameter file's elements); returns how many. */
+long json_numbers(const char *path, double *out, long max);
 
 #endif
