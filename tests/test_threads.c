@@ -110,11 +110,14 @@ check_grads(const char *bin, double tol)
 	assert_close(one, g, NPARAMS, tol, "--batch 1438 --threads 2");
 }
 
+/* A gradient element summed over 1,438 examples in f32 carries rounding
+ * of order 1438 eps ~ 1e-4 of its terms, more where they cancel; a
+ * wrongly weighted or missing part is off by tens of percent. */
 static void
 test_threads_grad_f32(void **state)
 {
 	(void)state;
-	check_grads(trainer("c", "f32"), 1e-5);
+	check_grads(trainer("c", "f32"), 1e-4);
 }
 
 /* The LLVM backend's code runs on the pool's threads too. */
