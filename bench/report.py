@@ -174,7 +174,11 @@ def write(results, models, machine, rounds, root):
           "parts, one per thread, each calling the generated "
           "MODEL_loss_grad with its own workspace, then adds the parts' "
           "gradients weighted by their share; the generated code itself "
-          "has no threads." % rounds, "",
+          "has no threads.  PyTorch with N threads is "
+          "torch.set_num_threads(N) and, since OpenBLAS keeps a thread "
+          "pool of its own, openblas_set_num_threads(N) on the OpenBLAS "
+          "that torch loaded.  dlc's side is the C backend's code "
+          "(--emit=c) built with the trainer flags." % rounds, "",
           "Data: " + "; ".join("%s: %s" % (n, m["what"])
                                for n, m in models.items()) + ".", "",
           "![targets](performance.svg)", "", "## Targets", ""]
