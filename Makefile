@@ -155,7 +155,7 @@ polyfit: all
 # deliberate change to lowering or a pass, `make update-golden` rewrites
 # every stage of each example already pinned; `make update-golden
 # GOLDEN=NAME` pins examples/NAME.dl as well.  Review the diff.
-IR_STAGES := forward grad fold simplify cse dce opt
+IR_STAGES := forward grad fold simplify cse dce schedule opt
 GOLDEN ?=
 GOLDEN_NAMES = $(sort $(GOLDEN) \
 	$(basename $(basename $(notdir $(wildcard tests/ir/*.ir)))))

@@ -75,7 +75,8 @@ usage(FILE *f)
 "  --fast-math         LLVM: allow every fast-math rewrite (reassociation,\n"
 "                      no NaN or Inf); results may change\n"
 "  --emit=ir[=STAGE]   print the IR after STAGE: forward, grad, fold,\n"
-"                      simplify, cse, dce, opt (default opt, the final form)\n"
+"                      simplify, cse, dce, schedule, opt (default opt, the\n"
+"                      final form)\n"
 "  -O0 .. -O3          optimisation level (default -O2)\n"
 "  --print-after=PASS  print the IR after PASS (or all) as it runs\n"
 "  --stats             print op counts, flops and workspace, then stop\n"
@@ -163,7 +164,7 @@ staged(Options *o, const char *v, const char *kind)
 	o->stage = v[len] ? v + len + 1 : "opt";
 	if (ir_stage_index(o->stage) < 0)
 		die("unknown IR stage '%s'; expected forward, grad, fold, "
-			"simplify, cse, dce or opt", o->stage);
+			"simplify, cse, dce, schedule or opt", o->stage);
 	return 1;
 }
 

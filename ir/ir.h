@@ -126,6 +126,7 @@ void ir_grad(IrModule *m);
 /* opt.c, simplify.c: passes on the fused function. */
 void ir_cse(IrFunc *f);
 void ir_dce(IrFunc *f);
+void ir_schedule(IrFunc *f);
 void ir_fold(IrFunc *f);
 void ir_simplify(IrFunc *f);
 

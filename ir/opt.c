@@ -1,6 +1,6 @@
 /*
- * opt.c - passes over the fused function: common-subexpression elimination
- * and dead-code elimination.
+ * opt.c - passes over the fused function: common-subexpression elimination,
+ * dead-code elimination, and scheduling for loops over the batch.
  *
  * Both need a function whose operands precede their uses and keep that
  * order.  The roots are the loss, the output and the gradients; everything
@@ -162,4 +162,94 @@ ir_cse(IrFunc *f)
 	free(table);
 	free(rep);
 	free(keep);
+}
+
+/* What the scheduler does with a value. */
+enum { PER_EXAMPLE, INVARIANT, SUMMARY };
+
+/* INVARIANT: the same for every example, as everything it reads is (no
+ * data, no batch sum); SUMMARY: one number for the batch that is not
+ * invariant, such as the loss or a scalar's gradient; else PER_EXAMPLE,
+ * which includes sums over the batch of more than one number, kept where
+ * they are so that what they read need not live longer.  Reads precede
+ * their readers, so one pass in order settles it. */
+static void
+classify(const IrFunc *f, char *kind)
+{
+	for (int id = 0; id < f->n; id++) {
+		const IrValue *v = &f->v[id];
+		int inv = !v->type.batched && v->op != IR_bsum &&
+			v->op != IR_input && v->op != IR_target;
+		for (int k = 0; k < ir_arity(v->op) && inv; k++)
+			inv = kind[v->arg[k]] == INVARIANT;
+		kind[id] = inv ? INVARIANT : !v->type.batched &&
+			ir_numel(&v->type) == 1 ? SUMMARY : PER_EXAMPLE;
+	}
+}
+
+typedef struct Order {
+	const IrFunc *f;
+	const char *kind;
+	char *placed;
+	int *newid;
+	int next;
+} Order;
+
+/* Places id after the summaries it reads that are still waiting. */
+static void
+place(Order *o, int id)
+{
+	const IrValue *v = &o->f->v[id];
+
+	if (o->placed[id])
+		return;
+	o->placed[id] = 1;
+	for (int k = 0; k < ir_arity(v->op); k++)
+		if (o->kind[v->arg[k]] == SUMMARY)
+			place(o, v->arg[k]);
+	o->newid[id] = o->next++;
+}
+
+/*
+ * Orders the function for code that loops over the examples.  Values the
+ * same for every example (functions of parameters and constants, such as
+ * exp(log_s) or the backward pass's seed 1 / batch) go first; summaries of
+ * the batch wait until something reads them, or the end, where the sums
+ * come before what is made of them (the loss).  Then nothing stands
+ * between the forward pass's per-example values and the backward pass's,
+ * and code generation runs both, and the sums of both, in one loop.  Each
+ * group keeps its order, and every value still follows what it reads.
+ */
+void
+ir_schedule(IrFunc *f)
+{
+	size_t n = (size_t)f->n + 1;
+	char *kind = malloc(n);
+	IrValue *v = malloc(n * sizeof *v);
+	Order o = { f, kind, calloc(n, 1), malloc(n * sizeof(int)), 0 };
+
+	classify(f, kind);
+	for (int id = 0; id < f->n; id++)
+		if (kind[id] == INVARIANT)
+			place(&o, id);
+	for (int id = 0; id < f->n; id++)
+		if (kind[id] == PER_EXAMPLE)
+			place(&o, id);
+	for (int id = 0; id < f->n; id++)
+		if (f->v[id].op == IR_bsum)
+			place(&o, id);
+	for (int id = 0; id < f->n; id++)
+		place(&o, id);
+	for (int id = 0; id < f->n; id++) {
+		IrValue x = f->v[id];
+		for (int k = 0; k < ir_arity(x.op); k++)
+			x.arg[k] = o.newid[x.arg[k]];
+		v[o.newid[id]] = x;
+	}
+	memcpy(f->v, v, (size_t)f->n * sizeof *v);
+	remap_roots(f, o.newid, f->nparams);
+	free(kind);
+	free(v);
+	free(o.placed);
+	free(o.newid);
 }

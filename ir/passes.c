@@ -17,12 +17,14 @@ typedef struct Pass {
 } Pass;
 
 /* Folding first exposes identities; CSE then merges what simplification
- * made equal; DCE drops the rest.  -O3 runs the sequence twice. */
+ * made equal; DCE drops the rest; scheduling puts what is the same for every
+ * example first.  -O3 runs the sequence twice. */
 static const Pass pipeline[] = {
 	{ "fold", ir_fold, 2 },
 	{ "simplify", ir_simplify, 2 },
 	{ "cse", ir_cse, 1 },
 	{ "dce", ir_dce, 1 },
+	{ "schedule", ir_schedule, 1 },
 };
 
 enum {
