@@ -183,8 +183,12 @@ cg_plan(const IrFunc *f, const char *live, const int *roots, int nroots,
 	for (int id = 0; id < f->n; id++) {
 		const IrValue *v = &f->v[id];
 		p->buf[id] = -1;
-		if (!live[id] || !cg_stored(v) || (scalar && scalar[id]))
+		if (!live[id] || !cg_stored(v))
 			continue;
+		if (scalar && scalar[id]) {
+			release_operands(&pl, f, id, last);
+			continue;
+		}
 		if (ir_elementwise(v->op))
 			release_operands(&pl, f, id, last);
 		p->buf[id] = take_buffer(&pl, v->type.batched,
