@@ -344,7 +344,7 @@ mark_loop(Emitter *e, int id, const int *last)
 {
 	const IrFunc *f = &e->m->fn;
 	const IrType *t = &f->v[id].type;
-	int end = id;
+	int end = id + 1;       /* the value that opens a loop is always in it */
 
 	e->run_end = f->n;
 	if (t->batched && ir_numel(t) == 1)

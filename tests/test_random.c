@@ -422,11 +422,55 @@ test_random_programs(void **state)
 	free(tb.cases.text);
 }
 
+/* Programs that once broke code generation, checked as the random ones
+ * are, the generated C included. */
+static const char *const fixed_programs[] = {
+	/* a loop over one number per example opened by a broadcast: the
+	 * emitter's look-ahead for loop scalars never moved past it */
+	"input x[4]\ntarget y[1]\nparam W[1, 4] ~ glorot\n"
+	"loss sum((W @ x - y) ^ 2)\ntrain sgd(lr = 0.1) epochs 1 batch 4\n",
+};
+
+static void
+test_fixed_programs(void **state)
+{
+	(void)state;
+	RtRng data;
+	char why[4096];
+
+	rt_rng_seed(&data, 7);
+	for (size_t k = 0; k < sizeof fixed_programs / sizeof *fixed_programs;
+	    k++) {
+		Arena *arena = arena_new();
+		Source *src;
+		IrModule *m = tb_compile_source(fixed_programs[k], arena, &src);
+		double p[64], x[ROWS * 4], t[ROWS];
+
+		if (!m)
+			fail_msg("fixed program %zu does not compile", k);
+		assert_true(m->param_size <= 64);
+		for (long i = 0; i < m->param_size; i++)
+			p[i] = 2 * uniform(&data) - 1;
+		for (int i = 0; i < ROWS * 4; i++)
+			x[i] = 2 * uniform(&data) - 1;
+		for (int i = 0; i < ROWS; i++)
+			t[i] = uniform(&data);
+		if (check_gradient(m, p, x, t, why, sizeof why) ||
+		    check_generated(m, p, x, t, why, sizeof why))
+			fail_msg("fixed program %zu: %s\n%s", k, why,
+				fixed_programs[k]);
+		ir_module_free(m);
+		src_free(src);
+		arena_free(arena);
+	}
+}
+
 TestList
 random_tests(void)
 {
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_programs),
+		cmocka_unit_test(test_fixed_programs),
 	};
 	return (TestList){ tests, sizeof tests / sizeof tests[0] };
 }
