@@ -33,7 +33,8 @@ DEBIAN_PACKAGES := build-essential flex bison libcmocka-dev clang graphviz \
 # llvm_none.c makes --backend=llvm say so.
 LLVM_CONFIG ?= $(shell command -v llvm-config-19 2>/dev/null)
 ifneq ($(LLVM_CONFIG),)
-LLVM_SRC  := codegen/llvm.c codegen/llvm_api.c codegen/llvm_out.c
+LLVM_SRC  := codegen/llvm.c codegen/llvm_gemm.c codegen/llvm_api.c \
+           codegen/llvm_out.c
 LLVM_INC  := -isystem $(shell $(LLVM_CONFIG) --includedir)
 LLVM_LIBS := $(shell $(LLVM_CONFIG) --ldflags) \
            $(shell $(LLVM_CONFIG) --libs) \

@@ -899,9 +899,114 @@ as_matrix(const IrType *t, int left, long *rows, long *cols)
 	}
 }
 
+/* Where an operand of a product lives: its first element and the
+ * distance between examples, 0 when every example reads the same. */
+typedef struct Operand {
+	LLVMValueRef base;
+	long stride;
+} Operand;
+
+/* o for value id, which cg_addressable() says has storage (c.c's
+ * address()). */
+static Operand
+address(Lv *l, int id)
+{
+	const IrValue *v = val(l, id);
+	Operand o;
+
+	switch (v->op) {
+	case IR_bcast:
+		o = address(l, v->arg[0]);
+		o.stride = 0;
+		return o;
+	case IR_param:
+		return (Operand){ lv_elem(l, l->real, l->p, lv_size(l,
+			l->m->params[v->slot].offset)), 0 };
+	case IR_input:
+		return (Operand){ lv_elem(l, l->real, l->inputs, lv_size(l,
+			v->slot)), l->m->input_size };
+	case IR_target:
+		return (Operand){ lv_elem(l, l->real, l->targets, lv_size(l,
+			v->slot)), l->m->target_size };
+	default:
+		return (Operand){ l->wbuf[l->plan.buf[id]],
+			v->type.batched ? ir_numel(&v->type) : 0 };
+	}
+}
+
+/* Example b's part of an operand. */
+static LLVMValueRef
+example(Lv *l, const Operand *o, LLVMValueRef b)
+{
+	return lv_elem(l, l->real, o->base, mul(l, b, o->stride));
+}
+
+/* NAME_gemm(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, acc). */
+static void
+call_gemm(Lv *l, LLVMValueRef m, long n, LLVMValueRef k, LLVMValueRef a,
+	long ars, long acs, LLVMValueRef b, long brs, long bcs, LLVMValueRef c,
+	long ldc, int acc)
+{
+	LLVMValueRef fn = lv_gemm(l);
+	LLVMValueRef args[12] = { m, lv_size(l, n), k, a, lv_size(l, ars),
+		lv_size(l, acs), b, lv_size(l, brs), lv_size(l, bcs), c,
+		lv_size(l, ldc), LLVMConstInt(l->i32, (unsigned)acc, 0) };
+
+	LLVMBuildCall2(B, LLVMGlobalGetValueType(fn), fn, args, 12, "");
+}
+
 /*
- * C = A B per example, an m x k by k x n product; summed over the batch
- * too when C has no batch axis but an operand has (the weight gradient).
+ * C = A B per example through NAME_gemm, with c.c's product_gemm()'s
+ * choices, so both backends sum in the same order:
+ *   W @ x over the batch:      X (batch x k) times W^T, read from W
+ *   x^T W, or A_b W row-major: (batch m) x k times W
+ *   sum over b of d_b h_b^T:   D^T H, the sum over the batch is the k axis
+ * and otherwise one call per example (adding into C when C has no batch
+ * axis but an operand has).
+ */
+static int
+product_gemm(Lv *l, int id, long m, long k, long n)
+{
+	const IrValue *v = val(l, id);
+	int ab = val(l, v->arg[0])->type.batched;
+	int bb = val(l, v->arg[1])->type.batched;
+
+	if (!cg_addressable(&l->m->fn, v->arg[0]) ||
+	    !cg_addressable(&l->m->fn, v->arg[1]))
+		return 0;
+	close_loop(l);
+	Operand a = address(l, v->arg[0]), bo = address(l, v->arg[1]);
+	Operand c = address(l, id);
+	if (cg_weights_times_batch(&l->m->fn, id)) {
+		call_gemm(l, l->batch, m, lv_size(l, k), bo.base, bo.stride, 1,
+			a.base, 1, k, c.base, m, 0);
+	} else if (v->type.batched && ab && !bb &&
+	    (m == 1 || a.stride == m * k)) {
+		call_gemm(l, mul(l, l->batch, m), n, lv_size(l, k), a.base,
+			m == 1 ? a.stride : k, 1, bo.base, n, 1, c.base, n, 0);
+	} else if (!v->type.batched && ab && bb && k == 1) {
+		call_gemm(l, lv_size(l, m), n, l->batch, a.base, 1, a.stride,
+			bo.base, bo.stride, 1, c.base, n, 0);
+	} else {
+		int sum = !v->type.batched && (ab || bb);
+		LvLoop lb = { NULL, NULL, NULL };
+		if (sum)
+			zero(l, id);
+		if (ab || bb)
+			lb = lv_loop_open(l, l->batch, "b");
+		LLVMValueRef b = ab || bb ? lb.index : lv_size(l, 0);
+		call_gemm(l, lv_size(l, m), n, lv_size(l, k), example(l, &a, b),
+			k, 1, example(l, &bo, b), n, 1, example(l, &c, b), n,
+			sum);
+		close_any(l, &lb);
+	}
+	return 1;
+}
+
+/*
+ * The plain loop nest for products of values with no storage (constants,
+ * iota): C = A B per example, summed over the batch when C has no batch
+ * axis but an operand has (the weight gradient).
  */
 static void
 product(Lv *l, int id, long m, long k, long n)
@@ -910,9 +1015,12 @@ product(Lv *l, int id, long m, long k, long n)
 	int over_batch = val(l, v->arg[0])->type.batched ||
 		val(l, v->arg[1])->type.batched;
 	int sums = !v->type.batched && over_batch;
-	LLVMValueRef acc = slot(l, "acc");
+	LLVMValueRef acc;
 	LvLoop lb = { NULL, NULL, NULL }, lr, lc;
 
+	if (product_gemm(l, id, m, k, n))
+		return;
+	acc = slot(l, "acc");
 	close_loop(l);
 	if (sums)
 		zero(l, id);

@@ -5,6 +5,7 @@
  * dlc unchanged; this header is included only where LLVM is present.
  *
  *   llvm.c      the compute functions (loss, loss_grad, predict, ...)
+ *   llvm_gemm.c the matrix product they call
  *   llvm_api.c  the rest of the C API (tables, init, the optimisers)
  *   llvm_out.c  target machines, pass pipelines, files, the JIT
  */
@@ -58,6 +59,9 @@ LLVMValueRef lv_intrinsic(Lv *l, const char *name, LLVMTypeRef t,
 LLVMValueRef lv_libm(Lv *l, const char *name, LLVMTypeRef t,
 	LLVMValueRef x);
 void lv_compute(Lv *l);
+
+/* llvm_gemm.c: NAME_gemm, built the first time it is asked for. */
+LLVMValueRef lv_gemm(Lv *l);
 
 /* llvm_api.c */
 void lv_api(Lv *l);
