@@ -176,8 +176,9 @@ update-golden: $(BUILD)/dlc
 docs/%.svg: examples/%.dl $(BUILD)/dlc
 	$(BUILD)/dlc --emit=dot $< | dot -Tsvg -o $@
 
-# dlc against PyTorch (with OpenBLAS: make deps) and hand-written C.
-bench: all
+# dlc against PyTorch (with OpenBLAS: make deps) and hand-written C, on
+# examples/data and Fashion-MNIST.
+bench: all fashion-data
 	/usr/bin/python3 bench/bench.py
 
 # ---- the examples: examples/run_examples.py holds each one's flags,

@@ -99,13 +99,31 @@ def ptr(a):
 
 # -------------------------------------------------------------------- data
 
-def class_data(rng, rows, nin, k, scale01=False):
-    """Random inputs and labels that a linear map of them decides, so the
-    task is learnable; the shapes are what matter for timing."""
-    x = (rng.random((rows, nin)) if scale01 else
-         rng.standard_normal((rows, nin))).astype(np.float32)
-    y = np.argmax(x @ rng.standard_normal((nin, k)), axis=1)
-    return x, y.astype(np.float32).reshape(rows, 1)
+def csv_data(path, rows, scale):
+    """The first `rows` rows of one of examples/data's CSV files: the
+    features divided by `scale`, and the label in the last column."""
+    table = np.loadtxt(os.path.join(ROOT, "examples", "data", path),
+                       delimiter=",", skiprows=1, dtype=np.float64)
+    if len(table) < rows:
+        sys.exit("bench: %s has fewer than %d rows" % (path, rows))
+    table = table[:rows]
+    return ((table[:, :-1] / scale).astype(np.float32),
+            table[:, -1:].astype(np.float32))
+
+
+FASHION = os.environ.get("FASHION_DIR", "/usr/share/datasets/fashion-mnist")
+
+
+def fashion_data(rows):
+    """The first `rows` Fashion-MNIST training images (pixels / 255) and
+    labels, from Debian's dataset-fashion-mnist (make fashion-data)."""
+    import gzip
+    with gzip.open(os.path.join(FASHION, "train-images-idx3-ubyte.gz")) as f:
+        images = np.frombuffer(f.read(), np.uint8, offset=16)
+    with gzip.open(os.path.join(FASHION, "train-labels-idx1-ubyte.gz")) as f:
+        labels = np.frombuffer(f.read(), np.uint8, offset=8)
+    x = images[:rows * 784].reshape(rows, 784).astype(np.float32) / 255
+    return x, labels[:rows].astype(np.float32).reshape(rows, 1)
 
 
 def polyfit_data(rng, rows):
@@ -149,28 +167,28 @@ MODELS = {
                     classes=False,
                     what="1,000 points of examples/data/gen_polyfit.c's "
                          "curve, full batch"),
-    "iris": dict(src="examples/iris.dl", batch=32, rows=160,
-                 data=lambda r: class_data(r, 160, 4, 3),
+    "iris": dict(src="examples/iris.dl", batch=32, rows=96,
+                 data=lambda r: csv_data("iris_train.csv", 96, 1),
                  shapes=[(16, 4), (16,), (3, 16), (3,)], fn=iris_torch,
                  opt=lambda ps: torch.optim.Adam(ps, lr=0.01),
                  classes=True,
-                 what="random: 160 rows of 4 normal features, 3 classes"),
-    "digits": dict(src="bench/models/digits.dl", batch=32, rows=1792,
-                   data=lambda r: class_data(r, 1792, 64, 10, True),
+                 what="the first 96 rows of examples/data/iris_train.csv"),
+    "digits": dict(src="bench/models/digits.dl", batch=32, rows=1408,
+                   data=lambda r: csv_data("digits_train.csv", 1408, 16),
                    shapes=[(32, 64), (32,), (10, 32), (10,)],
                    fn=digits_torch,
                    opt=lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.9),
                    classes=True,
-                   what="random: 1,792 rows of 64 pixels in [0, 1), "
-                        "10 classes"),
+                   what="the first 1,408 rows of "
+                        "examples/data/digits_train.csv, pixels / 16"),
     "mlp": dict(src="bench/models/mlp.dl", batch=128, rows=1024,
-                data=lambda r: class_data(r, 1024, 784, 10, True),
+                data=lambda r: fashion_data(1024),
                 shapes=[(256, 784), (256,), (256, 256), (256,), (10, 256),
                         (10,)], fn=mlp_torch,
                 opt=lambda ps: torch.optim.SGD(ps, lr=0.01, momentum=0.9),
                 classes=True,
-                what="random with Fashion-MNIST's shapes (not installed): "
-                     "1,024 rows of 784 pixels in [0, 1), 10 classes"),
+                what="the first 1,024 Fashion-MNIST training images, "
+                     "pixels / 255"),
 }
 
 

@@ -178,7 +178,11 @@ def write(results, models, machine, rounds, root):
           "torch.set_num_threads(N) and, since OpenBLAS keeps a thread "
           "pool of its own, openblas_set_num_threads(N) on the OpenBLAS "
           "that torch loaded.  dlc's side is the C backend's code "
-          "(--emit=c) built with the trainer flags." % rounds, "",
+          "(--emit=c) built with the trainer flags.  With all threads on "
+          "a two-core machine PyTorch's times spread widely (its OpenMP "
+          "threads and OpenBLAS's pool wait for work by spinning, and "
+          "contend for the cores), so compare its minimum as well as its "
+          "median." % rounds, "",
           "Data: " + "; ".join("%s: %s" % (n, m["what"])
                                for n, m in models.items()) + ".", "",
           "![targets](performance.svg)", "", "## Targets", ""]
