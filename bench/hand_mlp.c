@@ -128,17 +128,20 @@ softmax_xent(Layer *l, const float *t, long n)
 }
 
 /* From dy (n x out) and the layer's input x: gw = dy^T x, gb = column
- * sums of dy, and, when dx is not NULL, dx = dy W. */
+ * sums of dy, and, when dx is not NULL, dx = dy W.  A row of gw is
+ * finished before the next is begun, so it stays in L1 while the rows of
+ * x stream past. */
 static void
 backward(Layer *l, const float *x, long n, float *dx)
 {
-	memset(l->gw, 0, (size_t)(l->in * l->out) * sizeof(float));
-	memset(l->gb, 0, (size_t)l->out * sizeof(float));
-	for (long r = 0; r < n; r++) {
-		const float *d = l->dy + r * l->out, *xr = x + r * l->in;
-		for (long o = 0; o < l->out; o++) {
-			float *gw = l->gw + o * l->in;
-			const float dyo = d[o];
+	for (long o = 0; o < l->out; o++) {
+		float *gw = l->gw + o * l->in;
+
+		memset(gw, 0, (size_t)l->in * sizeof(float));
+		l->gb[o] = 0;
+		for (long r = 0; r < n; r++) {
+			const float dyo = l->dy[r * l->out + o];
+			const float *xr = x + r * l->in;
 			l->gb[o] += dyo;
 			for (long i = 0; i < l->in; i++)
 				gw[i] += dyo * xr[i];
@@ -168,10 +171,13 @@ relu_back(const float *dx, Layer *below, long n)
 static void
 sgd(void)
 {
-	for (long k = 0; k < H.np; k++) {
-		H.mom[k] = H.steps == 0 ? H.g[k] : 0.9f * H.mom[k] + H.g[k];
+	if (H.steps == 0)
+		memcpy(H.mom, H.g, (size_t)H.np * sizeof(float));
+	else
+		for (long k = 0; k < H.np; k++)
+			H.mom[k] = 0.9f * H.mom[k] + H.g[k];
+	for (long k = 0; k < H.np; k++)
 		H.p[k] -= 0.01f * H.mom[k];
-	}
 	H.steps++;
 }
 

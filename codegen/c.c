@@ -1328,8 +1328,8 @@ cg_emit_source(const IrModule *m, const CgOptions *o, FILE *f)
 	out(&e, ".\n * The API is documented in %s.h.\n */\n", m->name);
 	out(&e, "#include <math.h>\n#include <stddef.h>\n#include <stdint.h>\n");
 	out(&e, "\n#include \"%s.h\"\n", m->name);
-	cg_emit_tables(m, o, f, size_b, size_c);
 	cg_template(f, cg_independent_source, m->name);
+	cg_emit_tables(m, o, f, size_b, size_c);
 	if (any_live(m, is_gemm))
 		cg_template(f, cg_gemm_source, m->name);
 	for (CgEntry w = 0; w < CG_NENTRIES; w++)

@@ -526,9 +526,12 @@ build_trainer(const IrModule *m, const CgOptions *co, const char *output,
 		co->precision == CG_F32 ? "f32" : "f64");
 	if (access(lib, R_OK) != 0)
 		die("the runtime library %s is missing; run make", lib);
-	/* -march=native since a trainer runs where it is built.
-	 * bench/bench.py compiles with the same flags. */
-	const char *rest[] = { "-std=c11", "-O2", "-march=native", inc, geninc,
+	/* -march=native since a trainer runs where it is built;
+	 * -fno-math-errno since nothing reads errno, and setting it keeps
+	 * sqrt (Adam's update) from vectorising.  bench/bench.py compiles
+	 * with the same flags. */
+	const char *rest[] = { "-std=c11", "-O2", "-march=native",
+		"-fno-math-errno", inc, geninc,
 		co->precision == CG_F64 ? "-DDLRT_F64" : "-DDLRT_F32",
 		src, glue, lib, "-lm", "-pthread", "-o", output, NULL };
 	for (int i = 0; rest[i]; i++)

@@ -64,11 +64,13 @@ must(const char *cmd)
 	free(out);
 }
 
-/* Compiles one file, -c only, with each compiler in strict C99. */
+/* Compiles one file, -c only, with each compiler in strict C99; Clang at
+ * -O1, where its vectoriser runs but gives up on more loops than at -O2,
+ * so a loop hint it cannot honour would show as a warning. */
 static void
 compile_strict(const char *file, const char *extra)
 {
-	static const char *const ccs[] = { "gcc", "clang" };
+	static const char *const ccs[] = { "gcc", "clang -O1" };
 	char cmd[4096];
 
 	for (size_t i = 0; i < 2; i++) {
