@@ -187,7 +187,13 @@ def write(results, models, machine, rounds, root):
           "a two-core machine PyTorch's times spread widely (its OpenMP "
           "threads and OpenBLAS's pool wait for work by spinning, and "
           "contend for the cores), so the target's row for all threads "
-          "holds PyTorch's fastest round against dlc's median." % rounds,
+          "holds PyTorch's fastest round against dlc's median.  Trainers "
+          "default to the LLVM backend, which shares the schedule, the "
+          "memory plan and the matrix kernel; bench/backends.sh compares "
+          "the two per example: LLVM is as fast or faster on the "
+          "networks, but not yet on models of a few scalars, where it "
+          "lacks the C backend's loop scalars (polyfit's step is about "
+          "ten times the C one's, still far under PyTorch's)." % rounds,
           "",
           "Data: " + "; ".join("%s: %s" % (n, m["what"])
                                for n, m in models.items()) + ".", "",
