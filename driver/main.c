@@ -264,6 +264,8 @@ parse_args(Options *o, int argc, char **argv)
 			o->precision = CG_F32;
 		} else if (strcmp(a, "--precision=f64") == 0) {
 			o->precision = CG_F64;
+		} else if (strncmp(a, "--precision=", 12) == 0) {
+			die("unknown precision '%s'; expected f32 or f64", a + 12);
 		} else if (strcmp(a, "--warn-nan") == 0) {
 			o->warn_nan = 1;
 		} else if (strcmp(a, "--wrt=inputs") == 0) {

@@ -2,9 +2,11 @@
  * table.c - what happens to a table of examples after loading: choosing
  * the reader, the seeded validation split, and standardisation.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dlrt.h"
 
@@ -39,6 +41,9 @@ rt_read_data(const RtModel *m, const char *path, const char *targets,
 		}
 		return rt_read_npy(m, path, targets, d, err, errlen);
 	}
+	if (targets && access(path, R_OK) != 0)
+		return rt_file_error(err, errlen, path, "cannot read: %s",
+			strerror(errno));
 	if (targets) {
 		snprintf(err, errlen, "%s: --targets goes with .npy or IDX inputs; "
 			"a CSV row holds its own targets", targets);

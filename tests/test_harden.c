@@ -586,6 +586,33 @@ test_kill_while_saving(void **state)
 	assert_true(last > 1);
 }
 
+/* A bad value of a compiler flag names itself and what would do, and
+ * dlc exits 2 before reading the program. */
+static void
+test_bad_flags(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "--precision=f16", "unknown precision 'f16'; expected f32 or "
+			"f64" },
+		{ "--emit=bogus", "unknown --emit kind 'bogus'" },
+		{ "--emit=ir=nope", "unknown IR stage 'nope'" },
+		{ "--print-after=zz", "unknown pass 'zz'" },
+		{ "-O7", "unknown option '-O7'" },
+	};
+	char cmd[4096], *out;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(cmd, sizeof cmd, "'%s/dlc' %s /nonexistent.dl 2>&1",
+			DLC_BUILD, bad[i][0]);
+		assert_int_equal(run_cmd(cmd, &out), 2);
+		if (!strstr(out, bad[i][1]))
+			fail_msg("%s: expected '%s', saw:\n%s", bad[i][0],
+				bad[i][1], out);
+		free(out);
+	}
+}
+
 TestList
 harden_tests(void)
 {
@@ -599,6 +626,7 @@ harden_tests(void)
 		cmocka_unit_test(test_runtime_names),
 		cmocka_unit_test(test_hostile_trainer),
 		cmocka_unit_test(test_kill_while_saving),
+		cmocka_unit_test(test_bad_flags),
 	};
 	return (TestList){ tests, sizeof tests / sizeof tests[0] };
 }
