@@ -48,7 +48,7 @@ COMPILER_SRC := lexer/source.c lexer/arena.c parser/parse.c parser/check.c \
            ir/ir.c ir/type.c ir/eval.c ir/adjoint.c ir/lower.c ir/grad.c \
            ir/opt.c ir/simplify.c ir/passes.c ir/stats.c ir/nanwarn.c \
            ir/print.c ir/interp.c codegen/c.c codegen/kernels.c \
-           codegen/plan.c codegen/tables.c codegen/header.c codegen/glue.c \
+           codegen/plan.c codegen/product.c codegen/tables.c codegen/header.c codegen/glue.c \
            codegen/names.c codegen/optim.c \
            ir/read.c ir/verify.c codegen/dot.c $(LLVM_SRC)
 COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/obj/%.o) \

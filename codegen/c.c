@@ -899,119 +899,80 @@ emit_logsoftmax(Emitter *e, int id)
 static int
 is_gemm(const IrModule *m, int id)
 {
-	const IrValue *v = &m->fn.v[id];
+	CgGemm g;
 
-	return (v->op == IR_matmul || v->op == IR_outer) &&
-		cg_addressable(&m->fn, v->arg[0]) &&
-		cg_addressable(&m->fn, v->arg[1]);
+	return cg_gemm_call(m, id, &g);
 }
 
+/* A pointer to the first element of product operand id. */
 static void
-as_matrix(const IrType *t, int left, long *rows, long *cols)
-{
-	if (t->rank == 2) {
-		*rows = t->dim[0];
-		*cols = t->dim[1];
-	} else if (left) {
-		*rows = 1;
-		*cols = t->dim[0];
-	} else {
-		*rows = t->dim[0];
-		*cols = 1;
-	}
-}
-
-/* Where an operand of a product lives: a base pointer and the distance
- * between examples, 0 when every example reads the same elements. */
-typedef struct Operand {
-	char base[REF_MAX];
-	long stride;
-} Operand;
-
-/* Fills o for value id; 0 when it has no storage to point at. */
-static int
-address(const Emitter *e, int id, Operand *o)
+address(const Emitter *e, int id, char *buf, size_t n)
 {
 	const IrValue *v = val(e, id);
 	char name[160];
 
-	if (!cg_addressable(&e->m->fn, id))
-		return 0;
 	switch (v->op) {
 	case IR_bcast:
-		address(e, v->arg[0], o);
-		o->stride = 0;
-		return 1;
+		address(e, v->arg[0], buf, n);
+		return;
 	case IR_param:
 		cg_param_field(e->m, v->slot, name, sizeof name);
-		snprintf(o->base, REF_MAX, "%sp->%s",
+		snprintf(buf, n, "%sp->%s",
 			e->m->params[v->slot].type.rank ? "" : "&", name);
-		o->stride = 0;
-		return 1;
+		return;
 	case IR_input:
-		snprintf(o->base, REF_MAX, "inputs + %d", v->slot);
-		o->stride = e->m->input_size;
-		return 1;
+		snprintf(buf, n, "inputs + %d", v->slot);
+		return;
 	case IR_target:
-		snprintf(o->base, REF_MAX, "targets + %d", v->slot);
-		o->stride = e->m->target_size;
-		return 1;
+		snprintf(buf, n, "targets + %d", v->slot);
+		return;
 	default:
-		storage(e, id, o->base, sizeof o->base);
-		o->stride = v->type.batched ? ir_numel(&v->type) : 0;
-		return 1;
+		storage(e, id, buf, n);
+		return;
 	}
 }
 
-/*
- * C = A B per example, an m x k by k x n product, through the generated
- * gemm routine.  The batch folds into the product where it can:
- *   W @ x over the batch:      X (batch x k) times W^T, read from W
- *   x^T W, or A_b W row-major: (batch m) x k times W
- *   sum over b of d_b h_b^T:   D^T H, the sum over the batch is the k axis
- * and otherwise each example (or, when C has no batch axis but an operand
- * has, each example's contribution) is one gemm call.
- */
+/* A gemm argument: `base`, or example b's part of it when `step`. */
+static void
+gemm_pointer(const char *base, long step, char *buf, size_t n)
+{
+	if (step)
+		snprintf(buf, n, "%s + b * %ld", base, step);
+	else
+		snprintf(buf, n, "%s", base);
+}
+
+/* C = A B through the generated gemm, as cg_gemm_call() lays it out. */
 static int
-product_gemm(Emitter *e, int id, long m, long k, long n)
+product_gemm(Emitter *e, int id)
 {
 	const IrValue *v = val(e, id);
-	Operand a, bo;
-	int ab = val(e, v->arg[0])->type.batched;
-	int bb = val(e, v->arg[1])->type.batched;
-	char c[REF_MAX];
 	const char *nm = e->m->name;
+	CgGemm g;
+	char a[REF_MAX], b[REF_MAX], c[REF_MAX];
+	char pa[2 * REF_MAX], pb[2 * REF_MAX], pc[2 * REF_MAX];
+	char rows[64], k[64];
 
-	if (!is_gemm(e->m, id))
+	if (!cg_gemm_call(e->m, id, &g))
 		return 0;
-	address(e, v->arg[0], &a);
-	address(e, v->arg[1], &bo);
+	address(e, v->arg[g.swap], a, sizeof a);
+	address(e, v->arg[!g.swap], b, sizeof b);
 	own_loops(e, id);
 	storage(e, id, c, sizeof c);
-	if (cg_weights_times_batch(&e->m->fn, id)) {
-		out(e, "\t%s_gemm(batch, %ld, %ld, %s, %ld, 1, %s, 1, %ld, "
-			"%s, %ld, 0);\n", nm, m, k, bo.base, bo.stride, a.base,
-			k, c, m);
-	} else if (v->type.batched && ab && !bb &&
-	    (m == 1 || a.stride == m * k)) {
-		out(e, "\t%s_gemm(batch * %ld, %ld, %ld, %s, %ld, 1, %s, %ld, "
-			"1, %s, %ld, 0);\n", nm, m, n, k, a.base,
-			m == 1 ? a.stride : k, bo.base, n, c, n);
-	} else if (!v->type.batched && ab && bb && k == 1) {
-		out(e, "\t%s_gemm(%ld, %ld, batch, %s, 1, %ld, %s, %ld, 1, %s, "
-			"%ld, 0);\n", nm, m, n, a.base, a.stride, bo.base,
-			bo.stride, c, n);
-	} else {
-		int sum = !v->type.batched && (ab || bb);
-		if (sum)
-			zero(e, id);
-		out(e, "\tfor (size_t b = 0; b < %s; b++)\n",
-			ab || bb ? "batch" : "1");
-		out(e, "\t\t%s_gemm(%ld, %ld, %ld, %s + b * %ld, %ld, 1, "
-			"%s + b * %ld, %ld, 1, %s + b * %ld, %ld, %d);\n", nm, m, n,
-			k, a.base, a.stride, k, bo.base, bo.stride, n, c,
-			v->type.batched ? m * n : 0, n, sum);
-	}
+	gemm_pointer(a, g.a_step, pa, sizeof pa);
+	gemm_pointer(b, g.b_step, pb, sizeof pb);
+	gemm_pointer(c, g.c_step, pc, sizeof pc);
+	snprintf(rows, sizeof rows, g.rows_batch ? "batch * %ld" : "%ld",
+		g.rows);
+	snprintf(k, sizeof k, g.terms_batch ? "batch" : "%ld", g.k);
+	if (g.sum)
+		zero(e, id);
+	if (g.each)
+		out(e, "\tfor (size_t b = 0; b < %s; b++)\n\t",
+			g.over_batch ? "batch" : "1");
+	out(e, "\t%s_gemm(%s, %ld, %s, %s, %ld, %ld, %s, %ld, %ld, %s, %ld, "
+		"%d);\n", nm, rows, g.n, k, pa, g.ars, g.acs, pb, g.brs, g.bcs,
+		pc, g.ldc, g.sum);
 	return 1;
 }
 
@@ -1021,16 +982,18 @@ product_gemm(Emitter *e, int id, long m, long k, long n)
  * axis but an operand has.
  */
 static void
-product(Emitter *e, int id, long m, long k, long n)
+product(Emitter *e, int id)
 {
 	const IrValue *v = val(e, id);
 	const IrType *ta = &val(e, v->arg[0])->type;
 	const IrType *tb = &val(e, v->arg[1])->type;
 	int over_batch = ta->batched || tb->batched;
 	char a[REF_MAX], bb[REF_MAX], c[REF_MAX], ia[64], ib[64], ic[64];
+	long m, k, n;
 
-	if (product_gemm(e, id, m, k, n))
+	if (product_gemm(e, id))
 		return;
+	cg_product_shape(&e->m->fn, id, &m, &k, &n);
 	own_loops(e, id);
 	snprintf(ia, sizeof ia, "(r * %ld + q)", k);
 	snprintf(ib, sizeof ib, "(q * %ld + c)", n);
@@ -1054,20 +1017,13 @@ product(Emitter *e, int id, long m, long k, long n)
 static void
 emit_matmul(Emitter *e, int id)
 {
-	const IrValue *v = val(e, id);
-	long m, k, k2, n;
-
-	as_matrix(&val(e, v->arg[0])->type, 1, &m, &k);
-	as_matrix(&val(e, v->arg[1])->type, 0, &k2, &n);
-	product(e, id, m, k, n);
+	product(e, id);
 }
 
 static void
 emit_outer(Emitter *e, int id)
 {
-	const IrType *t = &val(e, id)->type;
-
-	product(e, id, t->dim[0], 1, t->dim[1]);
+	product(e, id);
 }
 
 typedef void (*EmitFn)(Emitter *e, int id);

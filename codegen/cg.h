@@ -60,10 +60,8 @@ typedef struct CgPlan {
 int cg_stored(const IrValue *v);
 
 /* plan.c: whether value id has storage a product can point at (not a
- * constant or iota), and whether product id is a shared matrix times a
- * per-example vector (W @ x over the batch), which runs as X W^T. */
+ * constant or iota). */
 int cg_addressable(const IrFunc *f, int id);
-int cg_weights_times_batch(const IrFunc *f, int id);
 void cg_plan(const IrFunc *f, const char *live, const int *roots, int nroots,
 	const char *scalar, CgPlan *p);
 
@@ -122,5 +120,30 @@ CgJit *cg_llvm_jit(const IrModule *m, const CgOptions *o,
 	const CgLlvmOptions *lo);
 void *cg_jit_symbol(CgJit *j, const char *name);
 void cg_jit_free(CgJit *j);
+
+/*
+ * product.c: product id (matmul or outer) as calls of NAME_gemm(rows, n,
+ * k, a, ars, acs, b, brs, bcs, c, ldc, acc), the same for both backends.
+ * A is the product's left operand and B its right, or the other way round
+ * when `swap`; rows is batch * rows when `rows_batch`, k is the batch
+ * when `terms_batch`.  With `each`, there is one call per example (over
+ * the batch when `over_batch`, else one call), at a + b * a_step and so
+ * on, C zeroed first and every call adding into it when `sum`.  0 when
+ * an operand has no storage (a constant or iota) and it takes plain loops.
+ */
+typedef struct CgGemm {
+	int swap, rows_batch, terms_batch;
+	int each, over_batch, sum;
+	long rows, n, k, ars, acs, brs, bcs, ldc;
+	long a_step, b_step, c_step;
+} CgGemm;
+
+int cg_gemm_call(const IrModule *m, int id, CgGemm *g);
+
+/* product.c: product id's shape per example, m x k by k x n; and the
+ * distance between examples of value id in its storage, 0 when every
+ * example reads the same elements. */
+void cg_product_shape(const IrFunc *f, int id, long *m, long *k, long *n);
+long cg_example_stride(const IrModule *m, int id);
 
 #endif

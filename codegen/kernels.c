@@ -40,9 +40,10 @@ const char cg_independent_source[] =
  * rows around it or on the batch size.  So C goes in register tiles of
  * 8 rows by one 64-byte vector (16 floats, 8 doubles; two registers where
  * the compiler prefers 32-byte ones), each element's running sum held in
- * a register through a block of 256 terms and stored in C between blocks.  A tile row is its own named array whose one loop
- * over the columns vectorises into a single register; a 2-D array, or
- * rows two vectors wide, leave the sums in memory under gcc 12.  Each
+ * a register through a block of 256 terms and stored in C between
+ * blocks.  A tile row is its own named array whose one loop over the
+ * columns vectorises into a single register; a 2-D array, or rows two
+ * vectors wide, leave the sums in memory under gcc 12.  Each
  * block's columns of B are first copied, zero-padded to whole vectors,
  * into a buffer on the stack: 16 KiB that stays in L1 while every row tile
  * reads it, where rows of B a power of two apart would share few cache

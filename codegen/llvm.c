@@ -884,61 +884,33 @@ emit_logsoftmax(Lv *l, int id)
 
 /* ---- products ---- */
 
-static void
-as_matrix(const IrType *t, int left, long *rows, long *cols)
-{
-	if (t->rank == 2) {
-		*rows = t->dim[0];
-		*cols = t->dim[1];
-	} else if (left) {
-		*rows = 1;
-		*cols = t->dim[0];
-	} else {
-		*rows = t->dim[0];
-		*cols = 1;
-	}
-}
-
-/* Where an operand of a product lives: its first element and the
- * distance between examples, 0 when every example reads the same. */
-typedef struct Operand {
-	LLVMValueRef base;
-	long stride;
-} Operand;
-
-/* o for value id, which cg_addressable() says has storage (c.c's
- * address()). */
-static Operand
+/* A pointer to the first element of product operand id, which
+ * cg_addressable() says has storage (c.c's address()). */
+static LLVMValueRef
 address(Lv *l, int id)
 {
 	const IrValue *v = val(l, id);
-	Operand o;
 
 	switch (v->op) {
 	case IR_bcast:
-		o = address(l, v->arg[0]);
-		o.stride = 0;
-		return o;
+		return address(l, v->arg[0]);
 	case IR_param:
-		return (Operand){ lv_elem(l, l->real, l->p, lv_size(l,
-			l->m->params[v->slot].offset)), 0 };
+		return lv_elem(l, l->real, l->p,
+			lv_size(l, l->m->params[v->slot].offset));
 	case IR_input:
-		return (Operand){ lv_elem(l, l->real, l->inputs, lv_size(l,
-			v->slot)), l->m->input_size };
+		return lv_elem(l, l->real, l->inputs, lv_size(l, v->slot));
 	case IR_target:
-		return (Operand){ lv_elem(l, l->real, l->targets, lv_size(l,
-			v->slot)), l->m->target_size };
+		return lv_elem(l, l->real, l->targets, lv_size(l, v->slot));
 	default:
-		return (Operand){ l->wbuf[l->plan.buf[id]],
-			v->type.batched ? ir_numel(&v->type) : 0 };
+		return l->wbuf[l->plan.buf[id]];
 	}
 }
 
-/* Example b's part of an operand. */
+/* Example b's part of an operand whose examples are `step` apart. */
 static LLVMValueRef
-example(Lv *l, const Operand *o, LLVMValueRef b)
+example(Lv *l, LLVMValueRef base, long step, LLVMValueRef b)
 {
-	return lv_elem(l, l->real, o->base, mul(l, b, o->stride));
+	return lv_elem(l, l->real, base, mul(l, b, step));
 }
 
 /* NAME_gemm(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, acc). */
@@ -955,51 +927,34 @@ call_gemm(Lv *l, LLVMValueRef m, long n, LLVMValueRef k, LLVMValueRef a,
 	LLVMBuildCall2(B, LLVMGlobalGetValueType(fn), fn, args, 12, "");
 }
 
-/*
- * C = A B per example through NAME_gemm, with c.c's product_gemm()'s
- * choices, so both backends sum in the same order:
- *   W @ x over the batch:      X (batch x k) times W^T, read from W
- *   x^T W, or A_b W row-major: (batch m) x k times W
- *   sum over b of d_b h_b^T:   D^T H, the sum over the batch is the k axis
- * and otherwise one call per example (adding into C when C has no batch
- * axis but an operand has).
- */
+/* C = A B through NAME_gemm, as cg_gemm_call() lays it out (and c.c's
+ * product_gemm() emits it), so both backends sum in the same order. */
 static int
-product_gemm(Lv *l, int id, long m, long k, long n)
+product_gemm(Lv *l, int id)
 {
 	const IrValue *v = val(l, id);
-	int ab = val(l, v->arg[0])->type.batched;
-	int bb = val(l, v->arg[1])->type.batched;
+	LvLoop lb = { NULL, NULL, NULL };
+	CgGemm g;
 
-	if (!cg_addressable(&l->m->fn, v->arg[0]) ||
-	    !cg_addressable(&l->m->fn, v->arg[1]))
+	if (!cg_gemm_call(l->m, id, &g))
 		return 0;
 	close_loop(l);
-	Operand a = address(l, v->arg[0]), bo = address(l, v->arg[1]);
-	Operand c = address(l, id);
-	if (cg_weights_times_batch(&l->m->fn, id)) {
-		call_gemm(l, l->batch, m, lv_size(l, k), bo.base, bo.stride, 1,
-			a.base, 1, k, c.base, m, 0);
-	} else if (v->type.batched && ab && !bb &&
-	    (m == 1 || a.stride == m * k)) {
-		call_gemm(l, mul(l, l->batch, m), n, lv_size(l, k), a.base,
-			m == 1 ? a.stride : k, 1, bo.base, n, 1, c.base, n, 0);
-	} else if (!v->type.batched && ab && bb && k == 1) {
-		call_gemm(l, lv_size(l, m), n, l->batch, a.base, 1, a.stride,
-			bo.base, bo.stride, 1, c.base, n, 0);
-	} else {
-		int sum = !v->type.batched && (ab || bb);
-		LvLoop lb = { NULL, NULL, NULL };
-		if (sum)
-			zero(l, id);
-		if (ab || bb)
-			lb = lv_loop_open(l, l->batch, "b");
-		LLVMValueRef b = ab || bb ? lb.index : lv_size(l, 0);
-		call_gemm(l, lv_size(l, m), n, lv_size(l, k), example(l, &a, b),
-			k, 1, example(l, &bo, b), n, 1, example(l, &c, b), n,
-			sum);
-		close_any(l, &lb);
-	}
+	LLVMValueRef a = address(l, v->arg[g.swap]);
+	LLVMValueRef bo = address(l, v->arg[!g.swap]);
+	LLVMValueRef c = address(l, id);
+	LLVMValueRef rows = lv_size(l, g.rows);
+	if (g.rows_batch)
+		rows = mul(l, l->batch, g.rows);
+	if (g.sum)
+		zero(l, id);
+	if (g.each && g.over_batch)
+		lb = lv_loop_open(l, l->batch, "b");
+	LLVMValueRef b = lb.index ? lb.index : lv_size(l, 0);
+	call_gemm(l, rows, g.n, g.terms_batch ? l->batch : lv_size(l, g.k),
+		example(l, a, g.a_step, b), g.ars, g.acs,
+		example(l, bo, g.b_step, b), g.brs, g.bcs,
+		example(l, c, g.c_step, b), g.ldc, g.sum);
+	close_any(l, &lb);
 	return 1;
 }
 
@@ -1009,7 +964,7 @@ product_gemm(Lv *l, int id, long m, long k, long n)
  * axis but an operand has (the weight gradient).
  */
 static void
-product(Lv *l, int id, long m, long k, long n)
+product(Lv *l, int id)
 {
 	const IrValue *v = val(l, id);
 	int over_batch = val(l, v->arg[0])->type.batched ||
@@ -1017,9 +972,11 @@ product(Lv *l, int id, long m, long k, long n)
 	int sums = !v->type.batched && over_batch;
 	LLVMValueRef acc;
 	LvLoop lb = { NULL, NULL, NULL }, lr, lc;
+	long m, k, n;
 
-	if (product_gemm(l, id, m, k, n))
+	if (product_gemm(l, id))
 		return;
+	cg_product_shape(&l->m->fn, id, &m, &k, &n);
 	acc = slot(l, "acc");
 	close_loop(l);
 	if (sums)
@@ -1049,20 +1006,13 @@ product(Lv *l, int id, long m, long k, long n)
 static void
 emit_matmul(Lv *l, int id)
 {
-	const IrValue *v = val(l, id);
-	long m, k, k2, n;
-
-	as_matrix(&val(l, v->arg[0])->type, 1, &m, &k);
-	as_matrix(&val(l, v->arg[1])->type, 0, &k2, &n);
-	product(l, id, m, k, n);
+	product(l, id);
 }
 
 static void
 emit_outer(Lv *l, int id)
 {
-	const IrType *t = &val(l, id)->type;
-
-	product(l, id, t->dim[0], 1, t->dim[1]);
+	product(l, id);
 }
 
 #undef B

@@ -41,27 +41,6 @@ cg_addressable(const IrFunc *f, int id)
 	}
 }
 
-/*
- * W @ x over a batch: a shared matrix times a per-example vector.  The
- * product runs as X W^T, batch rows by the matrix's rows, so that its
- * inner loop walks contiguous memory; the gemm reads W^T from W.
- */
-int
-cg_weights_times_batch(const IrFunc *f, int id)
-{
-	const IrValue *v = &f->v[id];
-	const IrType *a, *b;
-
-	if (v->op != IR_matmul || !v->type.batched)
-		return 0;
-	a = &f->v[v->arg[0]].type;
-	b = &f->v[v->arg[1]].type;
-	if (a->batched || !b->batched || a->rank != 2 ||
-	    !(b->rank == 1 || (b->rank == 2 && b->dim[1] == 1)))
-		return 0;
-	return cg_addressable(f, v->arg[0]) && cg_addressable(f, v->arg[1]);
-}
-
 /* A value read in place (bcast) extends the life of what it reads. */
 static int
 storage_of(const IrFunc *f, int id)

@@ -213,6 +213,20 @@ uniform(RtRng *r)
 	return (double)(rt_rng_next(r) >> 11) / 0x1p53;
 }
 
+/* Parameters and data rows at random: p in [-1, 1], x in [-1, 1], t in
+ * [0, 1). */
+static void
+draw_point(RtRng *data, const IrModule *m, double *p, double *x, double *t)
+{
+	assert_true(m->param_size <= 64);
+	for (long i = 0; i < m->param_size; i++)
+		p[i] = 2 * uniform(data) - 1;
+	for (int i = 0; i < ROWS * 4; i++)
+		x[i] = 2 * uniform(data) - 1;
+	for (int i = 0; i < ROWS; i++)
+		t[i] = uniform(data);
+}
+
 static int
 check_gradient(const IrModule *m, double *p, const double *x,
 	const double *t, char *why, size_t n)
@@ -398,13 +412,7 @@ test_random_programs(void **state)
 		if (!m)
 			fail_msg("program %d does not compile:\n%s", k, g.dl.text);
 		double p[64], x[ROWS * 4], t[ROWS];
-		assert_true(m->param_size <= 64);
-		for (long i = 0; i < m->param_size; i++)
-			p[i] = 2 * uniform(&data) - 1;
-		for (int i = 0; i < ROWS * 4; i++)
-			x[i] = 2 * uniform(&data) - 1;
-		for (int i = 0; i < ROWS; i++)
-			t[i] = uniform(&data);
+		draw_point(&data, m, p, x, t);
 		if (check_gradient(m, p, x, t, why, sizeof why) ||
 		    (k % 10 == 0 && check_generated(m, p, x, t, why,
 		    sizeof why)))
@@ -448,13 +456,7 @@ test_fixed_programs(void **state)
 
 		if (!m)
 			fail_msg("fixed program %zu does not compile", k);
-		assert_true(m->param_size <= 64);
-		for (long i = 0; i < m->param_size; i++)
-			p[i] = 2 * uniform(&data) - 1;
-		for (int i = 0; i < ROWS * 4; i++)
-			x[i] = 2 * uniform(&data) - 1;
-		for (int i = 0; i < ROWS; i++)
-			t[i] = uniform(&data);
+		draw_point(&data, m, p, x, t);
 		if (check_gradient(m, p, x, t, why, sizeof why) ||
 		    check_generated(m, p, x, t, why, sizeof why))
 			fail_msg("fixed program %zu: %s\n%s", k, why,
